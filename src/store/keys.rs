@@ -1,0 +1,185 @@
+//! API keys: public `pk_…` keys embedded in pages and secret `sk_…` keys for the tenant API.
+//! A key is looked up by its SHA-256; the clear text of a secret key is never stored.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{Result, StoreError, now_ms};
+use crate::token;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyKind {
+    Public,
+    Secret,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Public => "public",
+            KeyKind::Secret => "secret",
+        }
+    }
+    fn marker(self) -> &'static str {
+        match self {
+            KeyKind::Public => "pk",
+            KeyKind::Secret => "sk",
+        }
+    }
+}
+
+/// Characters of randomness in a key: 32 × 5.95 ≈ 190 bits.
+const KEY_CHARS: usize = 32;
+/// How much of a key is kept as its lookup prefix (the marker and 8 characters).
+const PREFIX_LEN: usize = 3 + 8;
+
+/// A key as listed: never the secret itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiKey {
+    pub id: String,
+    #[serde(skip)]
+    pub tenant_id: i64,
+    pub tenant: String,
+    pub kind: KeyKind,
+    pub prefix: String,
+    /// The whole key, for public keys only (they are published in pages).
+    pub public_key: Option<String>,
+    pub label: Option<String>,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A key just issued: the only moment its clear text exists.
+#[derive(Debug, Serialize)]
+pub struct IssuedKey {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    pub secret: String,
+}
+
+const COLUMNS: &str = "k.public_id, k.tenant_id, t.slug, k.kind, k.prefix, k.public_key, k.label, \
+    k.created_at, k.last_used_at, k.revoked_at";
+
+fn from_row(r: &Row) -> rusqlite::Result<ApiKey> {
+    Ok(ApiKey {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        tenant: r.get(2)?,
+        kind: if r.get::<_, String>(3)? == "secret" {
+            KeyKind::Secret
+        } else {
+            KeyKind::Public
+        },
+        prefix: r.get(4)?,
+        public_key: r.get(5)?,
+        label: r.get(6)?,
+        created_at: r.get(7)?,
+        last_used_at: r.get(8)?,
+        revoked_at: r.get(9)?,
+    })
+}
+
+/// Issues a new key for a tenant.
+pub fn issue(
+    c: &Connection,
+    tenant_id: i64,
+    kind: KeyKind,
+    label: Option<&str>,
+) -> Result<IssuedKey> {
+    let secret = format!("{}_{}", kind.marker(), token::random_base62(KEY_CHARS));
+    let id = token::public_id("key");
+    let public_key = (kind == KeyKind::Public).then_some(secret.as_str());
+    c.execute(
+        "INSERT INTO api_keys (public_id, tenant_id, kind, prefix, hash, public_key, label, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            id,
+            tenant_id,
+            kind.as_str(),
+            &secret[..PREFIX_LEN],
+            token::sha256(&secret),
+            public_key,
+            label,
+            now_ms()
+        ],
+    )?;
+    Ok(IssuedKey {
+        key: get(c, &id)?,
+        secret,
+    })
+}
+
+pub fn get(c: &Connection, id: &str) -> Result<ApiKey> {
+    c.query_row(
+        &format!("SELECT {COLUMNS} FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.public_id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("key {id:?}")))
+}
+
+/// A tenant's keys, newest first.
+pub fn list(c: &Connection, tenant_id: i64) -> Result<Vec<ApiKey>> {
+    let mut stmt = c.prepare(&format!(
+        "SELECT {COLUMNS} FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+         WHERE k.tenant_id = ?1 ORDER BY k.created_at DESC, k.id DESC"
+    ))?;
+    let rows = stmt.query_map([tenant_id], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Revokes a key at once. Revoking a revoked key is a conflict.
+pub fn revoke(c: &Connection, id: &str) -> Result<ApiKey> {
+    let key = get(c, id)?;
+    if key.revoked_at.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "key {id:?} is already revoked"
+        )));
+    }
+    c.execute(
+        "UPDATE api_keys SET revoked_at = ?1 WHERE public_id = ?2",
+        params![now_ms(), id],
+    )?;
+    get(c, id)
+}
+
+/// The active key of `kind` whose clear text is `presented`, within the tenant `tenant_id`.
+/// Unknown, revoked and other tenants' keys all answer `None`.
+pub fn verify(
+    c: &Connection,
+    tenant_id: i64,
+    kind: KeyKind,
+    presented: &str,
+) -> Result<Option<ApiKey>> {
+    if presented.len() < PREFIX_LEN || !presented.starts_with(kind.marker()) {
+        return Ok(None);
+    }
+    Ok(c.query_row(
+        &format!(
+            "SELECT {COLUMNS} FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+             WHERE k.hash = ?1 AND k.tenant_id = ?2 AND k.kind = ?3 AND k.revoked_at IS NULL"
+        ),
+        params![token::sha256(presented), tenant_id, kind.as_str()],
+        from_row,
+    )
+    .optional()?)
+}
+
+/// Marks a key as used now.
+pub fn touch(c: &Connection, id: &str) -> Result<()> {
+    c.execute(
+        "UPDATE api_keys SET last_used_at = ?1 WHERE public_id = ?2",
+        params![now_ms(), id],
+    )?;
+    Ok(())
+}
+
+/// The newest active public key of a tenant, the one `snippet` embeds by default.
+pub fn active_public(c: &Connection, tenant_id: i64) -> Result<Option<ApiKey>> {
+    Ok(list(c, tenant_id)?
+        .into_iter()
+        .find(|k| k.kind == KeyKind::Public && k.revoked_at.is_none()))
+}

@@ -1,0 +1,410 @@
+//! Tenants: a shop (or a site) with its branding, allowed origins and responder settings.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{Result, StoreError, conflict_on_unique, now_ms};
+use crate::origin::AllowedOrigin;
+
+/// The language a tenant's widget and built-in replies use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    En,
+    Ru,
+}
+
+impl Locale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Ru => "ru",
+        }
+    }
+    fn parse(s: &str) -> Locale {
+        if s == "ru" { Locale::Ru } else { Locale::En }
+    }
+    /// The currency a tenant starts with when none is given.
+    pub fn default_currency(self) -> &'static str {
+        match self {
+            Locale::En => "USD",
+            Locale::Ru => "RUB",
+        }
+    }
+}
+
+/// Who answers a tenant's visitors (SPEC §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Builtin,
+    Openai,
+    Anthropic,
+    N8n,
+    Webhook,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Builtin => "builtin",
+            Provider::Openai => "openai",
+            Provider::Anthropic => "anthropic",
+            Provider::N8n => "n8n",
+            Provider::Webhook => "webhook",
+        }
+    }
+    fn parse(s: &str) -> Provider {
+        match s {
+            "openai" => Provider::Openai,
+            "anthropic" => Provider::Anthropic,
+            "n8n" => Provider::N8n,
+            "webhook" => Provider::Webhook,
+            _ => Provider::Builtin,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Position {
+    Right,
+    Left,
+}
+
+impl Position {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Position::Right => "right",
+            Position::Left => "left",
+        }
+    }
+}
+
+/// A tenant as stored. Never holds a provider secret in clear.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tenant {
+    #[serde(skip)]
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub locale: Locale,
+    pub currency: String,
+    pub greeting: Option<String>,
+    pub color: Option<String>,
+    pub position: Position,
+    pub logo_url: Option<String>,
+    pub launcher_text: Option<String>,
+    pub origins: Vec<AllowedOrigin>,
+    pub provider: ProviderSettings,
+    pub limits: Limits,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProviderSettings {
+    pub kind: Provider,
+    pub model: Option<String>,
+    pub base_url: Option<String>,
+    /// The name of the environment variable that holds the provider key (not the key).
+    pub api_key_env: Option<String>,
+    /// Whether an encrypted provider key is stored.
+    pub api_key_stored: bool,
+    pub webhook_url: Option<String>,
+    pub system_prompt: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Limits {
+    pub rate_limit_per_minute: Option<i64>,
+    pub monthly_budget_micros: Option<i64>,
+    pub retention_days: Option<i64>,
+}
+
+/// A change to a tenant; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct TenantPatch {
+    pub name: Option<String>,
+    pub locale: Option<Locale>,
+    pub currency: Option<String>,
+    pub greeting: Option<Option<String>>,
+    pub color: Option<Option<String>>,
+    pub position: Option<Position>,
+    pub logo_url: Option<Option<String>>,
+    pub launcher_text: Option<Option<String>>,
+    pub origins: Option<Vec<AllowedOrigin>>,
+    pub provider: Option<Provider>,
+    pub model: Option<Option<String>>,
+    pub base_url: Option<Option<String>>,
+    pub api_key_env: Option<Option<String>>,
+    pub webhook_url: Option<Option<String>>,
+    pub system_prompt: Option<Option<String>>,
+    pub temperature: Option<Option<f64>>,
+    pub max_tokens: Option<Option<i64>>,
+    pub rate_limit_per_minute: Option<Option<i64>>,
+    pub retention_days: Option<Option<i64>>,
+}
+
+/// Checks a slug against `[a-z0-9-]{2,40}`.
+pub fn validate_slug(slug: &str) -> Result<()> {
+    let ok = (2..=40).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "invalid slug {slug:?}: use 2-40 characters from a-z, 0-9 and '-'"
+        )))
+    }
+}
+
+impl TenantPatch {
+    /// Checks every value the patch sets; the first problem is the error.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(StoreError::Invalid(m));
+        let set = |v: &Option<Option<String>>| v.clone().flatten();
+        if let Some(name) = self
+            .name
+            .as_ref()
+            .filter(|n| n.trim().is_empty() || n.chars().count() > 100)
+        {
+            return bad(format!("invalid name {name:?}: use 1-100 characters"));
+        }
+        if let Some(cur) = (self.currency.as_ref())
+            .filter(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            return bad(format!(
+                "invalid currency {cur:?}: use an ISO 4217 code such as USD or RUB"
+            ));
+        }
+        if let Some(color) = set(&self.color) {
+            let hex = color.strip_prefix('#').unwrap_or("");
+            if !matches!(hex.len(), 3 | 6) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return bad(format!("invalid color {color:?}: use #rgb or #rrggbb"));
+            }
+        }
+        for (what, text, max) in [
+            ("greeting", set(&self.greeting), 500),
+            ("launcher text", set(&self.launcher_text), 40),
+            ("model", set(&self.model), 200),
+            ("system prompt", set(&self.system_prompt), 20_000),
+        ] {
+            if text.is_some_and(|t| t.chars().count() > max) {
+                return bad(format!("the {what} is too long: at most {max} characters"));
+            }
+        }
+        for (what, url) in [
+            ("logo URL", set(&self.logo_url)),
+            ("base URL", set(&self.base_url)),
+            ("webhook URL", set(&self.webhook_url)),
+        ] {
+            if let Some(u) = url {
+                let ok = url::Url::parse(&u)
+                    .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
+                if !ok {
+                    return bad(format!("invalid {what} {u:?}: use an http(s) URL"));
+                }
+            }
+        }
+        if let Some(var) = set(&self.api_key_env) {
+            let ok = var.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+                && var
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+            if !ok {
+                return bad(format!(
+                    "invalid environment variable name {var:?}: use A-Z, 0-9 and _ (the name, not the key itself)"
+                ));
+            }
+        }
+        if let Some(Some(t)) = self
+            .temperature
+            .filter(|t| t.is_some_and(|t| !(0.0..=2.0).contains(&t)))
+        {
+            return bad(format!("invalid temperature {t}: use 0 to 2"));
+        }
+        for (what, value, max) in [
+            ("max tokens", self.max_tokens, 200_000),
+            ("rate limit", self.rate_limit_per_minute, 100_000),
+            ("retention days", self.retention_days, 36_500),
+        ] {
+            if let Some(Some(v)) = value.filter(|v| v.is_some_and(|v| !(1..=max).contains(&v))) {
+                return bad(format!("invalid {what} {v}: use 1 to {max}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+const COLUMNS: &str = "id, slug, name, locale, currency, greeting, color, position, logo_url, launcher_text, \
+    origins, provider, model, base_url, api_key_env, api_key_sealed IS NOT NULL, webhook_url, system_prompt, \
+    temperature, max_tokens, rate_limit_per_minute, monthly_budget_micros, retention_days, created_at, updated_at";
+
+fn from_row(r: &Row) -> rusqlite::Result<Tenant> {
+    let origins: String = r.get(10)?;
+    Ok(Tenant {
+        id: r.get(0)?,
+        slug: r.get(1)?,
+        name: r.get(2)?,
+        locale: Locale::parse(&r.get::<_, String>(3)?),
+        currency: r.get(4)?,
+        greeting: r.get(5)?,
+        color: r.get(6)?,
+        position: if r.get::<_, String>(7)? == "left" {
+            Position::Left
+        } else {
+            Position::Right
+        },
+        logo_url: r.get(8)?,
+        launcher_text: r.get(9)?,
+        // Written only by this module from validated values.
+        origins: serde_json::from_str(&origins).unwrap_or_default(),
+        provider: ProviderSettings {
+            kind: Provider::parse(&r.get::<_, String>(11)?),
+            model: r.get(12)?,
+            base_url: r.get(13)?,
+            api_key_env: r.get(14)?,
+            api_key_stored: r.get(15)?,
+            webhook_url: r.get(16)?,
+            system_prompt: r.get(17)?,
+            temperature: r.get(18)?,
+            max_tokens: r.get(19)?,
+        },
+        limits: Limits {
+            rate_limit_per_minute: r.get(20)?,
+            monthly_budget_micros: r.get(21)?,
+            retention_days: r.get(22)?,
+        },
+        created_at: r.get(23)?,
+        updated_at: r.get(24)?,
+    })
+}
+
+/// Creates a tenant from a slug, a name and the fields of `patch`.
+pub fn insert(c: &Connection, slug: &str, name: &str, patch: &TenantPatch) -> Result<Tenant> {
+    validate_slug(slug)?;
+    let patch = TenantPatch {
+        name: Some(name.to_owned()),
+        ..patch.clone()
+    };
+    patch.validate()?;
+    let now = now_ms();
+    let locale = patch.locale.unwrap_or(Locale::En);
+    let currency = patch
+        .currency
+        .clone()
+        .unwrap_or_else(|| locale.default_currency().to_owned());
+    c.execute(
+        "INSERT INTO tenants (slug, name, locale, currency, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![slug, name, locale.as_str(), currency, now],
+    )
+    .map_err(|e| conflict_on_unique(e, || format!("tenant {slug:?} already exists")))?;
+    update(c, slug, &patch)
+}
+
+/// Applies `patch` to the tenant `slug`.
+pub fn update(c: &Connection, slug: &str, patch: &TenantPatch) -> Result<Tenant> {
+    patch.validate()?;
+    let tenant = get(c, slug)?;
+    let p = patch;
+    macro_rules! set {
+        ($($field:ident = $value:expr),* $(,)?) => {$(
+            if let Some(v) = $value {
+                c.execute(
+                    concat!("UPDATE tenants SET ", stringify!($field), " = ?1 WHERE id = ?2"),
+                    params![v, tenant.id],
+                )?;
+            }
+        )*};
+    }
+    set!(
+        name = &p.name,
+        locale = p.locale.map(Locale::as_str),
+        currency = &p.currency,
+        greeting = &p.greeting,
+        color = &p.color,
+        position = p.position.map(Position::as_str),
+        logo_url = &p.logo_url,
+        launcher_text = &p.launcher_text,
+        origins = p
+            .origins
+            .as_ref()
+            .map(|o| serde_json::to_string(o).expect("origins serialise")),
+        provider = p.provider.map(Provider::as_str),
+        model = &p.model,
+        base_url = &p.base_url,
+        api_key_env = &p.api_key_env,
+        webhook_url = &p.webhook_url,
+        system_prompt = &p.system_prompt,
+        temperature = &p.temperature,
+        max_tokens = &p.max_tokens,
+        rate_limit_per_minute = &p.rate_limit_per_minute,
+        retention_days = &p.retention_days,
+    );
+    c.execute(
+        "UPDATE tenants SET updated_at = ?1 WHERE id = ?2",
+        params![now_ms(), tenant.id],
+    )?;
+    get(c, slug)
+}
+
+/// The tenant `slug`, or `NotFound`.
+pub fn get(c: &Connection, slug: &str) -> Result<Tenant> {
+    find(c, slug)?.ok_or_else(|| StoreError::NotFound(format!("tenant {slug:?}")))
+}
+
+pub fn find(c: &Connection, slug: &str) -> Result<Option<Tenant>> {
+    Ok(c.query_row(
+        &format!("SELECT {COLUMNS} FROM tenants WHERE slug = ?1"),
+        [slug],
+        from_row,
+    )
+    .optional()?)
+}
+
+pub fn list(c: &Connection) -> Result<Vec<Tenant>> {
+    let mut stmt = c.prepare(&format!("SELECT {COLUMNS} FROM tenants ORDER BY slug"))?;
+    let rows = stmt.query_map([], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Removes a tenant and, by cascade, every row it owns.
+pub fn remove(c: &Connection, slug: &str) -> Result<Tenant> {
+    let tenant = get(c, slug)?;
+    c.execute("DELETE FROM tenants WHERE id = ?1", [tenant.id])?;
+    Ok(tenant)
+}
+
+/// Counts of what a tenant owns, shown before removal and by `tenant show`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantCounts {
+    pub keys: i64,
+    pub products: i64,
+    pub kb_entries: i64,
+    pub visitors: i64,
+    pub conversations: i64,
+    pub messages: i64,
+}
+
+pub fn counts(c: &Connection, tenant_id: i64) -> Result<TenantCounts> {
+    let count = |table: &str| -> Result<i64> {
+        Ok(c.query_row(
+            &format!("SELECT count(*) FROM {table} WHERE tenant_id = ?1"),
+            [tenant_id],
+            |r| r.get(0),
+        )?)
+    };
+    Ok(TenantCounts {
+        keys: count("api_keys")?,
+        products: count("products")?,
+        kb_entries: count("kb_entries")?,
+        visitors: count("visitors")?,
+        conversations: count("conversations")?,
+        messages: count("messages")?,
+    })
+}
