@@ -9,16 +9,31 @@ fn init_writes_a_private_config_with_fresh_secrets_and_a_migrated_database() {
     let a = Kit::init();
     let b = Kit::init();
     let config = std::fs::read_to_string(a.path().join("keepstar.toml")).unwrap();
-    let mode = std::fs::metadata(a.path().join("keepstar.toml")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(a.path().join("keepstar.toml"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600, "config mode {mode:o}");
     assert!(config.contains("public_url = \"https://chat.example.com\""));
-    let secret_line = |text: &str| text.lines().find(|l| l.starts_with("session_secret")).unwrap().to_owned();
+    let secret_line = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("session_secret"))
+            .unwrap()
+            .to_owned()
+    };
     let other = std::fs::read_to_string(b.path().join("keepstar.toml")).unwrap();
-    assert_ne!(secret_line(&config), secret_line(&other), "two inits share a secret");
+    assert_ne!(
+        secret_line(&config),
+        secret_line(&other),
+        "two inits share a secret"
+    );
     assert!(secret_line(&config).len() > 40);
     assert_eq!(a.count("SELECT count(*) FROM refinery_schema_history"), 1);
     assert_eq!(a.count("SELECT count(*) FROM tenants"), 0);
-    let dir_mode = std::fs::metadata(a.path().join("data")).unwrap().permissions().mode();
+    let dir_mode = std::fs::metadata(a.path().join("data"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(dir_mode & 0o777, 0o700);
 }
 
@@ -26,9 +41,14 @@ fn init_writes_a_private_config_with_fresh_secrets_and_a_migrated_database() {
 fn init_refuses_to_overwrite_a_config() {
     let kit = Kit::init();
     let before = std::fs::read(kit.path().join("keepstar.toml")).unwrap();
-    let run = kit.run(&["init", "--public-url", "https://other.example"]).fails_with("already exists");
+    let run = kit
+        .run(&["init", "--public-url", "https://other.example"])
+        .fails_with("already exists");
     assert!(run.stderr.contains("hint:"), "{}", run.stderr);
-    assert_eq!(std::fs::read(kit.path().join("keepstar.toml")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(kit.path().join("keepstar.toml")).unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -36,19 +56,29 @@ fn init_takes_a_data_dir_and_another_config_path() {
     let kit = Kit::empty();
     std::fs::create_dir(kit.path().join("etc")).unwrap();
     let run = kit
-        .run(&["--config", "etc/ks.toml", "init", "--dir", "var/ks", "--json"])
+        .run(&[
+            "--config",
+            "etc/ks.toml",
+            "init",
+            "--dir",
+            "var/ks",
+            "--json",
+        ])
         .ok();
     assert_eq!(run.json()["public_url"], "http://127.0.0.1:8080");
     assert!(kit.path().join("var/ks/keepstar.db").exists());
     // Commands run from elsewhere find the data dir through the config.
-    let list = kit.run(&["--config", "etc/ks.toml", "tenant", "list", "--json"]).ok();
+    let list = kit
+        .run(&["--config", "etc/ks.toml", "tenant", "list", "--json"])
+        .ok();
     assert_eq!(list.json(), serde_json::json!([]));
 }
 
 #[test]
 fn init_rejects_a_bad_public_url_and_writes_nothing() {
     let kit = Kit::empty();
-    kit.run(&["init", "--public-url", "chat.example.com"]).fails_with("invalid public URL");
+    kit.run(&["init", "--public-url", "chat.example.com"])
+        .fails_with("invalid public URL");
     assert!(!kit.path().join("keepstar.toml").exists());
     assert!(!kit.path().join("data").exists());
 }
@@ -57,7 +87,9 @@ fn init_rejects_a_bad_public_url_and_writes_nothing() {
 fn a_config_typo_is_named() {
     let kit = Kit::init();
     let path = kit.path().join("keepstar.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace("listen =", "lissten =");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("listen =", "lissten =");
     std::fs::write(&path, text).unwrap();
     let run = kit.run(&["tenant", "list"]).fails_with("lissten");
     assert!(run.stderr.contains("line "), "{}", run.stderr);
@@ -66,8 +98,14 @@ fn a_config_typo_is_named() {
 #[test]
 fn a_missing_config_says_how_to_make_one() {
     let kit = Kit::empty();
-    let run = kit.run(&["tenant", "list"]).fails_with("cannot read config");
-    assert!(run.stderr.contains("hint: run `keepstar init`"), "{}", run.stderr);
+    let run = kit
+        .run(&["tenant", "list"])
+        .fails_with("cannot read config");
+    assert!(
+        run.stderr.contains("hint: run `keepstar init`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -75,12 +113,24 @@ fn env_overrides_the_config_file() {
     let kit = Kit::init();
     kit.run(&["tenant", "add", "shop", "--name", "Shop"]).ok();
     // KEEPSTAR_DATA_DIR points at an empty place: the command must use it, not the file's data dir.
-    let run = kit.run_cmd(kit.command().env("KEEPSTAR_DATA_DIR", "elsewhere").args(["tenant", "list"]));
+    let run = kit.run_cmd(
+        kit.command()
+            .env("KEEPSTAR_DATA_DIR", "elsewhere")
+            .args(["tenant", "list"]),
+    );
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("elsewhere"), "{}", run.stderr);
-    let short = kit.run_cmd(kit.command().env("KEEPSTAR_SESSION_SECRET", "short").args(["tenant", "list"]));
+    let short = kit.run_cmd(
+        kit.command()
+            .env("KEEPSTAR_SESSION_SECRET", "short")
+            .args(["tenant", "list"]),
+    );
     assert_eq!(short.code, 1);
-    assert!(short.stderr.contains("session_secret is too short"), "{}", short.stderr);
+    assert!(
+        short.stderr.contains("session_secret is too short"),
+        "{}",
+        short.stderr
+    );
     assert!(!short.stderr.contains("short\n"), "{}", short.stderr);
 }
 
@@ -88,7 +138,11 @@ fn env_overrides_the_config_file() {
 fn secrets_from_files_are_read() {
     let kit = Kit::init();
     std::fs::write(kit.path().join("secret"), "x".repeat(10)).unwrap();
-    let run = kit.run_cmd(kit.command().env("KEEPSTAR_SESSION_SECRET_FILE", "secret").args(["tenant", "list"]));
+    let run = kit.run_cmd(
+        kit.command()
+            .env("KEEPSTAR_SESSION_SECRET_FILE", "secret")
+            .args(["tenant", "list"]),
+    );
     assert_eq!(run.code, 1, "a 10-character secret file must be refused");
     assert!(run.stderr.contains("too short"), "{}", run.stderr);
 }
@@ -97,13 +151,29 @@ fn secrets_from_files_are_read() {
 fn usage_errors_exit_2_and_help_exists_on_every_level() {
     let kit = Kit::init();
     assert_eq!(kit.run(&["tenant", "frobnicate"]).code, 2);
-    assert_eq!(kit.run(&["tenant", "add", "shop"]).code, 2, "--name is required");
-    for args in [&["--help"][..], &["tenant", "--help"], &["tenant", "set", "--help"], &["key", "issue", "--help"]] {
+    assert_eq!(
+        kit.run(&["tenant", "add", "shop"]).code,
+        2,
+        "--name is required"
+    );
+    for args in [
+        &["--help"][..],
+        &["tenant", "--help"],
+        &["tenant", "set", "--help"],
+        &["key", "issue", "--help"],
+    ] {
         let run = kit.run(args).ok();
         assert!(run.stdout.contains("Usage:"), "{args:?}: {}", run.stdout);
     }
     let set_help = kit.run(&["tenant", "set", "--help"]).ok().stdout;
-    for flag in ["--provider", "--model", "--base-url", "--api-key-env", "--webhook-url", "--system-prompt"] {
+    for flag in [
+        "--provider",
+        "--model",
+        "--base-url",
+        "--api-key-env",
+        "--webhook-url",
+        "--system-prompt",
+    ] {
         assert!(set_help.contains(flag), "tenant set lacks {flag}");
     }
 }
@@ -146,7 +216,14 @@ fn a_database_from_a_newer_keepstar_is_refused_untouched() {
 fn a_closed_stdout_is_not_an_error() {
     let kit = Kit::init();
     for i in 0..30 {
-        kit.run(&["tenant", "add", &format!("shop-{i}"), "--name", "A shop with a long enough name"]).ok();
+        kit.run(&[
+            "tenant",
+            "add",
+            &format!("shop-{i}"),
+            "--name",
+            "A shop with a long enough name",
+        ])
+        .ok();
     }
     let mut child = kit
         .command()
@@ -157,5 +234,10 @@ fn a_closed_stdout_is_not_an_error() {
         .unwrap();
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -17,14 +17,22 @@ pub struct Run {
 impl Run {
     #[track_caller]
     pub fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Asserts a runtime refusal: exit 1, one `error:` line that mentions `needle`.
     #[track_caller]
     pub fn fails_with(self, needle: &str) -> Run {
-        assert_eq!(self.code, 1, "expected exit 1\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 1,
+            "expected exit 1\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         let first = self.stderr.lines().next().unwrap_or_default();
         assert!(first.starts_with("error: "), "stderr: {}", self.stderr);
         assert!(first.contains(needle), "expected {needle:?} in {first:?}");
@@ -32,7 +40,8 @@ impl Run {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
 }
 
@@ -47,7 +56,8 @@ impl Kit {
     /// A temp dir after `keepstar init --public-url https://chat.example.com`.
     pub fn init() -> Kit {
         let kit = Kit::empty();
-        kit.run(&["init", "--public-url", "https://chat.example.com"]).ok();
+        kit.run(&["init", "--public-url", "https://chat.example.com"])
+            .ok();
         kit
     }
 
@@ -77,7 +87,11 @@ impl Kit {
     }
 
     pub fn run_cmd(&self, cmd: &mut Command) -> Run {
-        let Output { status, stdout, stderr } = cmd.output().expect("run keepstar");
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = cmd.output().expect("run keepstar");
         Run {
             code: status.code().unwrap_or(-1),
             stdout: String::from_utf8(stdout).unwrap(),
@@ -87,7 +101,11 @@ impl Kit {
 
     /// A read-only look at the database, as a test's independent witness.
     pub fn sql(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(&self.db_path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
+        rusqlite::Connection::open_with_flags(
+            self.db_path(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap()
     }
 
     pub fn count(&self, sql: &str) -> i64 {
@@ -112,7 +130,9 @@ fn dump(conn: &rusqlite::Connection) -> String {
     let mut out = String::new();
     for table in tables {
         out.push_str(&format!("== {table}\n"));
-        let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY 1")).unwrap();
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
+            .unwrap();
         let n = stmt.column_count();
         let mut rows = stmt.query([]).unwrap();
         while let Some(row) = rows.next().unwrap() {

@@ -6,7 +6,16 @@ use crate::support::Kit;
 
 fn shop() -> Kit {
     let kit = Kit::init();
-    kit.run(&["tenant", "add", "shop", "--name", "Shop", "--origin", "https://shop.example"]).ok();
+    kit.run(&[
+        "tenant",
+        "add",
+        "shop",
+        "--name",
+        "Shop",
+        "--origin",
+        "https://shop.example",
+    ])
+    .ok();
     kit
 }
 
@@ -14,38 +23,88 @@ fn shop() -> Kit {
 fn add_show_and_list() {
     let kit = shop();
     kit.run(&[
-        "tenant", "add", "magazin", "--name", "Магазин", "--locale", "ru", "--greeting", "Здравствуйте!",
-        "--color", "#0a7", "--origin", "HTTPS://Magazin.Example:443/", "--origin", "https://*.magazin.example",
+        "tenant",
+        "add",
+        "magazin",
+        "--name",
+        "Магазин",
+        "--locale",
+        "ru",
+        "--greeting",
+        "Здравствуйте!",
+        "--color",
+        "#0a7",
+        "--origin",
+        "HTTPS://Magazin.Example:443/",
+        "--origin",
+        "https://*.magazin.example",
     ])
     .ok();
-    let t = kit.run(&["tenant", "show", "magazin", "--json"]).ok().json();
+    let t = kit
+        .run(&["tenant", "show", "magazin", "--json"])
+        .ok()
+        .json();
     assert_eq!(t["name"], "Магазин");
     assert_eq!(t["locale"], "ru");
-    assert_eq!(t["currency"], "RUB", "a ru tenant prices in roubles unless told otherwise");
+    assert_eq!(
+        t["currency"], "RUB",
+        "a ru tenant prices in roubles unless told otherwise"
+    );
     assert_eq!(t["greeting"], "Здравствуйте!");
-    assert_eq!(t["origins"], json!(["https://magazin.example", "https://*.magazin.example"]));
+    assert_eq!(
+        t["origins"],
+        json!(["https://magazin.example", "https://*.magazin.example"])
+    );
     assert_eq!(t["provider"]["kind"], "builtin");
 
     let list = kit.run(&["tenant", "list", "--json"]).ok().json();
-    let slugs: Vec<&str> = list.as_array().unwrap().iter().map(|t| t["slug"].as_str().unwrap()).collect();
+    let slugs: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap())
+        .collect();
     assert_eq!(slugs, ["magazin", "shop"]);
     let table = kit.run(&["tenant", "list"]).ok().stdout;
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("SLUG"));
     // Aligned: every row's NAME column starts where the header's does.
     let col = lines[0].find("NAME").unwrap();
-    assert!(lines[1..].iter().all(|l| l[..col].ends_with("  ")), "{table}");
+    assert!(
+        lines[1..].iter().all(|l| l[..col].ends_with("  ")),
+        "{table}"
+    );
     let human = kit.run(&["tenant", "show", "shop"]).ok().stdout;
-    assert!(human.contains("origins") && human.contains("https://shop.example"), "{human}");
+    assert!(
+        human.contains("origins") && human.contains("https://shop.example"),
+        "{human}"
+    );
 }
 
 #[test]
 fn set_changes_branding_origins_and_provider_settings() {
     let kit = shop();
     kit.run(&[
-        "tenant", "set", "shop", "--provider", "openai", "--model", "gpt-4o-mini", "--base-url",
-        "http://localhost:11434/v1", "--api-key-env", "SHOP_OPENAI_KEY", "--system-prompt", "Be brief.",
-        "--temperature", "0.3", "--max-tokens", "600", "--color", "#112233", "--add-origin",
+        "tenant",
+        "set",
+        "shop",
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4o-mini",
+        "--base-url",
+        "http://localhost:11434/v1",
+        "--api-key-env",
+        "SHOP_OPENAI_KEY",
+        "--system-prompt",
+        "Be brief.",
+        "--temperature",
+        "0.3",
+        "--max-tokens",
+        "600",
+        "--color",
+        "#112233",
+        "--add-origin",
         "https://www.shop.example",
     ])
     .ok();
@@ -59,20 +118,46 @@ fn set_changes_branding_origins_and_provider_settings() {
     assert_eq!(p["temperature"], 0.3);
     assert_eq!(p["max_tokens"], 600);
     assert_eq!(t["color"], "#112233");
-    assert_eq!(t["origins"], json!(["https://shop.example", "https://www.shop.example"]));
+    assert_eq!(
+        t["origins"],
+        json!(["https://shop.example", "https://www.shop.example"])
+    );
 
-    kit.run(&["tenant", "set", "shop", "--provider", "n8n", "--webhook-url", "https://n8n.example/webhook/chat",
-        "--remove-origin", "https://shop.example", "--model", ""])
-        .ok();
+    kit.run(&[
+        "tenant",
+        "set",
+        "shop",
+        "--provider",
+        "n8n",
+        "--webhook-url",
+        "https://n8n.example/webhook/chat",
+        "--remove-origin",
+        "https://shop.example",
+        "--model",
+        "",
+    ])
+    .ok();
     let t = kit.run(&["tenant", "show", "shop", "--json"]).ok().json();
     assert_eq!(t["provider"]["kind"], "n8n");
-    assert_eq!(t["provider"]["webhook_url"], "https://n8n.example/webhook/chat");
-    assert_eq!(t["provider"]["model"], json!(null), "an empty value clears a setting");
+    assert_eq!(
+        t["provider"]["webhook_url"],
+        "https://n8n.example/webhook/chat"
+    );
+    assert_eq!(
+        t["provider"]["model"],
+        json!(null),
+        "an empty value clears a setting"
+    );
     assert_eq!(t["origins"], json!(["https://www.shop.example"]));
 
-    kit.run(&["tenant", "set", "shop", "--origin", "http://localhost:3000"]).ok();
+    kit.run(&["tenant", "set", "shop", "--origin", "http://localhost:3000"])
+        .ok();
     let t = kit.run(&["tenant", "show", "shop", "--json"]).ok().json();
-    assert_eq!(t["origins"], json!(["http://localhost:3000"]), "--origin replaces the list");
+    assert_eq!(
+        t["origins"],
+        json!(["http://localhost:3000"]),
+        "--origin replaces the list"
+    );
 }
 
 #[test]
@@ -82,22 +167,86 @@ fn bad_input_is_refused_and_changes_nothing() {
     let cases: &[(&[&str], &str)] = &[
         (&["tenant", "add", "Shop!", "--name", "X"], "invalid slug"),
         (&["tenant", "add", "x", "--name", "X"], "invalid slug"),
-        (&["tenant", "add", &"a".repeat(41), "--name", "X"], "invalid slug"),
-        (&["tenant", "add", "shop", "--name", "Again"], "tenant \"shop\" already exists"),
-        (&["tenant", "add", "new", "--name", "X", "--origin", "shop.example"], "invalid origin"),
-        (&["tenant", "add", "new", "--name", "X", "--origin", "https://shop.example/path"], "invalid origin"),
-        (&["tenant", "add", "new", "--name", "X", "--color", "blue"], "invalid color"),
+        (
+            &["tenant", "add", &"a".repeat(41), "--name", "X"],
+            "invalid slug",
+        ),
+        (
+            &["tenant", "add", "shop", "--name", "Again"],
+            "tenant \"shop\" already exists",
+        ),
+        (
+            &[
+                "tenant",
+                "add",
+                "new",
+                "--name",
+                "X",
+                "--origin",
+                "shop.example",
+            ],
+            "invalid origin",
+        ),
+        (
+            &[
+                "tenant",
+                "add",
+                "new",
+                "--name",
+                "X",
+                "--origin",
+                "https://shop.example/path",
+            ],
+            "invalid origin",
+        ),
+        (
+            &["tenant", "add", "new", "--name", "X", "--color", "blue"],
+            "invalid color",
+        ),
         (&["tenant", "add", "new", "--name", " "], "invalid name"),
         (&["tenant", "show", "nope"], "tenant \"nope\" not found"),
-        (&["tenant", "set", "nope", "--name", "X"], "tenant \"nope\" not found"),
-        (&["tenant", "remove", "nope", "--yes"], "tenant \"nope\" not found"),
-        (&["tenant", "set", "shop", "--origin", "ftp://shop.example"], "invalid origin"),
-        (&["tenant", "set", "shop", "--remove-origin", "https://other.example"], "not an allowed origin"),
-        (&["tenant", "set", "shop", "--base-url", "localhost:11434"], "invalid base URL"),
-        (&["tenant", "set", "shop", "--api-key-env", "sk-live-123"], "invalid environment variable name"),
-        (&["tenant", "set", "shop", "--temperature", "7"], "invalid temperature"),
-        (&["tenant", "set", "shop", "--max-tokens", "many"], "invalid max tokens"),
-        (&["tenant", "set", "shop", "--currency", "dollars"], "invalid currency"),
+        (
+            &["tenant", "set", "nope", "--name", "X"],
+            "tenant \"nope\" not found",
+        ),
+        (
+            &["tenant", "remove", "nope", "--yes"],
+            "tenant \"nope\" not found",
+        ),
+        (
+            &["tenant", "set", "shop", "--origin", "ftp://shop.example"],
+            "invalid origin",
+        ),
+        (
+            &[
+                "tenant",
+                "set",
+                "shop",
+                "--remove-origin",
+                "https://other.example",
+            ],
+            "not an allowed origin",
+        ),
+        (
+            &["tenant", "set", "shop", "--base-url", "localhost:11434"],
+            "invalid base URL",
+        ),
+        (
+            &["tenant", "set", "shop", "--api-key-env", "sk-live-123"],
+            "invalid environment variable name",
+        ),
+        (
+            &["tenant", "set", "shop", "--temperature", "7"],
+            "invalid temperature",
+        ),
+        (
+            &["tenant", "set", "shop", "--max-tokens", "many"],
+            "invalid max tokens",
+        ),
+        (
+            &["tenant", "set", "shop", "--currency", "dollars"],
+            "invalid currency",
+        ),
         (&["tenant", "remove", "shop"], "needs confirmation"),
     ];
     for (args, needle) in cases {
@@ -115,17 +264,33 @@ fn remove_takes_everything_the_tenant_owns() {
     kit.run(&["key", "issue", "shop"]).ok();
     kit.run(&["key", "issue", "other"]).ok();
     kit.run(&["tenant", "remove", "shop", "--yes"]).ok();
-    assert_eq!(kit.count("SELECT count(*) FROM tenants WHERE slug = 'shop'"), 0);
-    assert_eq!(kit.count("SELECT count(*) FROM api_keys"), 1, "only the other tenant's key remains");
+    assert_eq!(
+        kit.count("SELECT count(*) FROM tenants WHERE slug = 'shop'"),
+        0
+    );
+    assert_eq!(
+        kit.count("SELECT count(*) FROM api_keys"),
+        1,
+        "only the other tenant's key remains"
+    );
     kit.run(&["tenant", "show", "other"]).ok();
 }
 
 #[test]
 fn every_change_is_audited_without_secrets() {
     let kit = shop();
-    kit.run(&["tenant", "set", "shop", "--name", "Shop Two"]).ok();
-    let secret = kit.run(&["key", "issue", "shop", "--secret"]).ok().stdout.trim().to_owned();
-    let id = kit.run(&["key", "list", "shop", "--json"]).ok().json()[0]["id"].as_str().unwrap().to_owned();
+    kit.run(&["tenant", "set", "shop", "--name", "Shop Two"])
+        .ok();
+    let secret = kit
+        .run(&["key", "issue", "shop", "--secret"])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let id = kit.run(&["key", "list", "shop", "--json"]).ok().json()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     kit.run(&["key", "revoke", &id]).ok();
     kit.run(&["tenant", "remove", "shop", "--yes"]).ok();
     let actions: Vec<(Option<String>, String, String)> = kit
@@ -137,8 +302,25 @@ fn every_change_is_audited_without_secrets() {
         .map(Result::unwrap)
         .collect();
     let names: Vec<&str> = actions.iter().map(|a| a.1.as_str()).collect();
-    assert_eq!(names, ["tenant.add", "tenant.set", "key.issue", "key.revoke", "tenant.remove"]);
-    assert!(actions[1].2.contains("Shop Two"), "tenant.set records what changed: {}", actions[1].2);
+    assert_eq!(
+        names,
+        [
+            "tenant.add",
+            "tenant.set",
+            "key.issue",
+            "key.revoke",
+            "tenant.remove"
+        ]
+    );
+    assert!(
+        actions[1].2.contains("Shop Two"),
+        "tenant.set records what changed: {}",
+        actions[1].2
+    );
     assert!(actions.iter().all(|a| !a.2.contains(&secret[3..])));
-    assert_eq!(actions[0].0.as_deref(), Some("shop"), "the slug survives the tenant's removal");
+    assert_eq!(
+        actions[0].0.as_deref(),
+        Some("shop"),
+        "the slug survives the tenant's removal"
+    );
 }
