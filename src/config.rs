@@ -37,6 +37,35 @@ struct FileConfig {
     session_secret: Option<Secret>,
     encryption_key: Option<Secret>,
     trusted_proxies: Option<Vec<String>>,
+    limits: Option<Limits>,
+}
+
+/// Abuse limits of the public widget API. Per-minute rates allow their whole minute as a burst.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    pub sessions_per_minute_per_ip: u32,
+    pub messages_per_minute_per_ip: u32,
+    pub messages_per_minute_per_visitor: u32,
+    /// A tenant's `--rate-limit` overrides this.
+    pub messages_per_minute_per_tenant: u32,
+    pub max_message_chars: usize,
+    pub max_body_bytes: usize,
+    pub session_ttl_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            sessions_per_minute_per_ip: 30,
+            messages_per_minute_per_ip: 60,
+            messages_per_minute_per_visitor: 20,
+            messages_per_minute_per_tenant: 600,
+            max_message_chars: 4000,
+            max_body_bytes: 32 * 1024,
+            session_ttl_secs: 3600,
+        }
+    }
 }
 
 /// Values given on the command line (clap fills them from `KEEPSTAR_*` env twins too).
@@ -62,6 +91,7 @@ pub struct Config {
     pub encryption_key: Option<Secret>,
     /// Addresses whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub limits: Limits,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -150,6 +180,7 @@ impl Config {
                         .map_err(|_| invalid(format!("invalid trusted proxy address {p:?}")))
                 })
                 .collect::<Result<_, _>>()?,
+            limits: file.limits.unwrap_or_default(),
         })
     }
 
@@ -225,6 +256,16 @@ trusted_proxies = []
 session_secret = "{session}"
 # Encrypts provider API keys stored in the database. Changing it makes them unreadable.
 encryption_key = "{encryption}"
+
+# Abuse limits of the public widget API (defaults shown).
+# [limits]
+# sessions_per_minute_per_ip = 30
+# messages_per_minute_per_ip = 60
+# messages_per_minute_per_visitor = 20
+# messages_per_minute_per_tenant = 600
+# max_message_chars = 4000
+# max_body_bytes = 32768
+# session_ttl_secs = 3600
 "#,
         data_dir = data_dir
             .display()

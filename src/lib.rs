@@ -1,7 +1,14 @@
 //! keepstar: a self-hosted AI chat widget appliance. The binary and the tests share this library.
 
+pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod demo;
+pub mod formation;
+pub mod import;
+pub mod money;
 pub mod origin;
+pub mod server;
 pub mod store;
+pub mod text;
 pub mod token;

@@ -22,26 +22,7 @@ pub struct InitArgs {
 impl InitArgs {
     pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
         let path = &ctx.config_path;
-        if path.exists() {
-            return Err(Failure::new(format!("config {} already exists", path.display()))
-                .hint("keepstar never overwrites a config; remove it first, or pass --config to write another")
-                .into());
-        }
-        let public_url = config::normalize_public_url(
-            self.public_url
-                .as_deref()
-                .unwrap_or(&format!("http://{}", config::DEFAULT_LISTEN)),
-        )?;
-        let data_dir = data_dir_for(path, &self.dir)?;
-        write_new(path, &config::initial_file(&public_url, &data_dir))?;
-        // Nothing half-done: without a database there is no config either.
-        let config = match create_database(path, ctx) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = fs::remove_file(path);
-                return Err(e);
-            }
-        };
+        let config = create(path, &self.dir, self.public_url.as_deref(), ctx)?;
         let db = config.db_path();
         if ctx.json {
             return output::json(&json!({
@@ -54,6 +35,29 @@ impl InitArgs {
             db.display()
         ))
     }
+}
+
+/// Writes a new config with fresh secrets and creates its database; refuses an existing config.
+pub fn create(
+    path: &Path,
+    dir: &Path,
+    public_url: Option<&str>,
+    ctx: &Ctx,
+) -> anyhow::Result<Config> {
+    if path.exists() {
+        return Err(Failure::new(format!("config {} already exists", path.display()))
+            .hint("keepstar never overwrites a config; remove it first, or pass --config to write another")
+            .into());
+    }
+    let public_url = config::normalize_public_url(
+        public_url.unwrap_or(&format!("http://{}", config::DEFAULT_LISTEN)),
+    )?;
+    let data_dir = data_dir_for(path, dir)?;
+    write_new(path, &config::initial_file(&public_url, &data_dir))?;
+    // Nothing half-done: without a database there is no config either.
+    create_database(path, ctx).inspect_err(|_| {
+        let _ = fs::remove_file(path);
+    })
 }
 
 /// The data dir as the config should spell it: relative paths are relative to the config file.

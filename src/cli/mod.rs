@@ -1,10 +1,12 @@
 //! The `keepstar` command line: one file per subcommand group.
 
 mod backup;
+mod catalog;
 mod init;
 mod key;
 mod migrate;
 mod output;
+mod serve;
 mod snippet;
 mod tenant;
 
@@ -46,12 +48,20 @@ pub struct Cli {
 pub enum Command {
     /// Write a new keepstar.toml with fresh secrets and create the database.
     Init(init::InitArgs),
+    /// Run the server (migrates the database first).
+    Serve(serve::ServeArgs),
     /// Create, list, show, change and remove tenants.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
     /// Issue, list and revoke API keys.
     #[command(subcommand)]
     Key(key::KeyCommand),
+    /// Import a tenant's product catalog.
+    #[command(subcommand)]
+    Catalog(catalog::CatalogCommand),
+    /// Import a tenant's knowledge base (FAQ).
+    #[command(subcommand)]
+    Kb(catalog::KbCommand),
     /// Print the <script> tag a site pastes to embed the widget.
     Snippet(snippet::SnippetArgs),
     /// Apply pending database migrations.
@@ -124,6 +134,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     match cli.command {
         Command::Init(args) => args.run(&ctx).await,
+        Command::Serve(args) => args.run(&ctx).await,
+        Command::Catalog(cmd) => cmd.run(&ctx).await,
+        Command::Kb(cmd) => cmd.run(&ctx).await,
         Command::Tenant(cmd) => cmd.run(&ctx).await,
         Command::Key(cmd) => cmd.run(&ctx).await,
         Command::Snippet(args) => args.run(&ctx).await,

@@ -168,6 +168,15 @@ pub fn verify(
     .optional()?)
 }
 
+/// Whether the key `id` of the tenant is still active (checked on every widget request).
+pub fn is_active(c: &Connection, tenant_id: i64, id: &str) -> Result<bool> {
+    Ok(c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM api_keys WHERE public_id = ?1 AND tenant_id = ?2 AND revoked_at IS NULL)",
+        params![id, tenant_id],
+        |r| r.get(0),
+    )?)
+}
+
 /// Marks a key as used now.
 pub fn touch(c: &Connection, id: &str) -> Result<()> {
     c.execute(

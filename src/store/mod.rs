@@ -3,6 +3,9 @@
 
 pub mod audit;
 pub mod backup;
+pub mod catalog;
+pub mod conversations;
+pub mod kb;
 pub mod keys;
 mod migrations;
 pub mod tenants;
@@ -150,6 +153,25 @@ impl Db {
             let out = f(&tx)?;
             tx.commit()?;
             Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+impl Db {
+    /// Runs `f` like [`Db::write`] but rolls everything back: a dry run.
+    pub async fn rehearse<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            f(&tx)
+            // Dropping the transaction rolls it back.
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?

@@ -367,6 +367,16 @@ pub fn find(c: &Connection, slug: &str) -> Result<Option<Tenant>> {
     .optional()?)
 }
 
+pub fn get_by_id(c: &Connection, id: i64) -> Result<Tenant> {
+    c.query_row(
+        &format!("SELECT {COLUMNS} FROM tenants WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound("tenant".into()))
+}
+
 pub fn list(c: &Connection) -> Result<Vec<Tenant>> {
     let mut stmt = c.prepare(&format!("SELECT {COLUMNS} FROM tenants ORDER BY slug"))?;
     let rows = stmt.query_map([], from_row)?;

@@ -1,0 +1,325 @@
+//! The built-in responder: offline and deterministic. Answers FAQ questions from the knowledge base,
+//! finds products in the catalog (word forms, price phrases, categories, brands), greets, and offers
+//! a human when it cannot help. English and Russian.
+
+use futures_util::StreamExt;
+use futures_util::stream::{self, BoxStream};
+
+use super::{ReplyPart, Responder, ResponderError, Turn};
+use crate::chat::cards;
+use crate::chat::understand::{Intent, Understood, understand};
+use crate::formation::{Formation, QuickReply};
+use crate::money;
+use crate::store::catalog::{self, Product, Search};
+use crate::store::kb::{self, KbEntry};
+use crate::store::tenants::{Locale, Tenant};
+use crate::store::{Db, StoreError};
+use crate::text;
+
+/// Cards shown for one search.
+const CARDS: usize = 6;
+/// Share of the visitor's words an FAQ entry must contain to be given as the answer.
+const FAQ_CONFIDENCE: f64 = 0.5;
+
+pub struct Builtin {
+    db: Db,
+    /// keepstar's public URL, to make site-relative image paths absolute.
+    base_url: String,
+}
+
+impl Builtin {
+    pub fn new(db: Db, base_url: String) -> Builtin {
+        Builtin { db, base_url }
+    }
+}
+
+impl Responder for Builtin {
+    fn name(&self) -> &'static str {
+        "builtin"
+    }
+
+    fn respond(&self, turn: Turn) -> BoxStream<'static, Result<ReplyPart, ResponderError>> {
+        let db = self.db.clone();
+        let base_url = self.base_url.clone();
+        stream::once(async move { answer(&db, &base_url, &turn).await })
+            .flat_map(|result| match result {
+                Ok(parts) => stream::iter(parts.into_iter().map(Ok)).boxed(),
+                Err(e) => stream::iter([Err(ResponderError {
+                    code: "store_failed",
+                    message: e.to_string(),
+                    retryable: true,
+                })])
+                .boxed(),
+            })
+            .boxed()
+    }
+}
+
+/// The reply's text in a few pieces, so it streams like any other responder's.
+fn streamed(text: &str) -> Vec<ReplyPart> {
+    let mut parts = Vec::new();
+    let mut piece = String::new();
+    for (i, word) in text.split_inclusive(' ').enumerate() {
+        piece.push_str(word);
+        if i % 4 == 3 {
+            parts.push(ReplyPart::Text(std::mem::take(&mut piece)));
+        }
+    }
+    if !piece.is_empty() {
+        parts.push(ReplyPart::Text(piece));
+    }
+    parts
+}
+
+async fn answer(db: &Db, base_url: &str, turn: &Turn) -> Result<Vec<ReplyPart>, StoreError> {
+    let tenant = turn.tenant.clone();
+    let locale = tenant.locale;
+    let understood = understand(&turn.text);
+    let mut parts;
+    match understood.intent {
+        Intent::Greeting => {
+            let (categories, _) = {
+                let id = tenant.id;
+                db.read(move |c| catalog::facets(c, id)).await?
+            };
+            parts = streamed(&say::greeting(locale, &tenant.name));
+            if !categories.is_empty() {
+                parts.push(ReplyPart::Formation(Box::new(category_chips(
+                    &categories,
+                    locale,
+                ))));
+            }
+        }
+        Intent::Thanks => parts = streamed(say::thanks(locale)),
+        Intent::Human => {
+            parts = streamed(say::handing_over(locale));
+            parts.push(ReplyPart::Handoff);
+        }
+        Intent::Search => {
+            let found = {
+                let (tenant, understood) = (tenant.clone(), understood.clone());
+                db.read(move |c| find(c, &tenant, &understood)).await?
+            };
+            parts = match found {
+                Found::Faq(entry) => streamed(&entry.body),
+                Found::Products { products, title } => {
+                    let mut p = streamed(&say::found(locale, products.len()));
+                    p.push(ReplyPart::Formation(Box::new(cards::cards(
+                        &products, title, locale, base_url,
+                    ))));
+                    p
+                }
+                Found::Nothing { categories } => {
+                    let (id, query) = (tenant.id, turn.text.clone());
+                    db.write(move |c| catalog::record_miss(c, id, &query))
+                        .await?;
+                    let mut p = streamed(say::nothing(locale));
+                    let mut chips = vec![QuickReply {
+                        label: say::human_label(locale).into(),
+                        text: say::human_label(locale).into(),
+                    }];
+                    chips.extend(categories.iter().take(3).map(|c| QuickReply {
+                        label: c.clone(),
+                        text: c.clone(),
+                    }));
+                    p.push(ReplyPart::Formation(Box::new(Formation::quick_replies(
+                        chips,
+                    ))));
+                    p
+                }
+            };
+        }
+    }
+    Ok(parts)
+}
+
+fn category_chips(categories: &[String], _locale: Locale) -> Formation {
+    Formation::quick_replies(
+        categories
+            .iter()
+            .take(4)
+            .map(|c| QuickReply {
+                label: c.clone(),
+                text: c.clone(),
+            })
+            .collect(),
+    )
+}
+
+enum Found {
+    Faq(KbEntry),
+    Products {
+        products: Vec<Product>,
+        title: Option<String>,
+    },
+    Nothing {
+        categories: Vec<String>,
+    },
+}
+
+/// The facet whose every stem is among the visitor's terms (the longest such name wins).
+fn facet_in(names: &[String], terms: &[String]) -> Option<(String, Vec<String>)> {
+    names
+        .iter()
+        .map(|name| (name, text::terms(name)))
+        .filter(|(_, stems)| !stems.is_empty() && stems.iter().all(|s| terms.contains(s)))
+        .max_by_key(|(_, stems)| stems.len())
+        .map(|(name, stems)| (name.clone(), stems))
+}
+
+fn find(c: &rusqlite::Connection, tenant: &Tenant, u: &Understood) -> Result<Found, StoreError> {
+    let (categories, brands) = catalog::facets(c, tenant.id)?;
+    let mut terms = u.terms.clone();
+    let category = facet_in(&categories, &terms);
+    let brand = facet_in(&brands, &terms);
+    for (_, stems) in category.iter().chain(brand.iter()) {
+        terms.retain(|t| !stems.contains(t));
+    }
+    let to_minor = |major: Option<f64>| major.map(|m| money::major_to_minor(m, &tenant.currency));
+    let filtered =
+        category.is_some() || brand.is_some() || u.min_price.is_some() || u.max_price.is_some();
+
+    // An FAQ entry answers when it holds enough of the visitor's words.
+    let faq = kb::search(c, tenant.id, &u.terms, 3)?
+        .into_iter()
+        .map(|e| {
+            let matched = u.terms.iter().filter(|t| e.terms.contains(t)).count();
+            (matched, e)
+        })
+        .max_by_key(|(matched, _)| *matched)
+        .filter(|(matched, _)| {
+            *matched as f64 >= FAQ_CONFIDENCE * u.terms.len() as f64 && *matched > 0
+        });
+    if let Some((matched, entry)) = &faq
+        && u.question
+        && !filtered
+        && *matched >= 2
+    {
+        return Ok(Found::Faq(entry.clone()));
+    }
+
+    if !terms.is_empty() || filtered {
+        let mut search = Search {
+            terms: terms.clone(),
+            any_term: false,
+            min_price: to_minor(u.min_price),
+            max_price: to_minor(u.max_price),
+            category: category.as_ref().map(|c| c.0.clone()),
+            brand: brand.as_ref().map(|b| b.0.clone()),
+            limit: CARDS,
+        };
+        let mut products = catalog::search(c, tenant.id, &search)?;
+        if products.is_empty() && terms.len() > 1 {
+            search.any_term = true;
+            products = catalog::search(c, tenant.id, &search)?;
+        }
+        if products.is_empty() && filtered && !terms.is_empty() {
+            // Words we do not know ("cheap", "nice") must not hide what the filters find.
+            search.terms.clear();
+            products = catalog::search(c, tenant.id, &search)?;
+        }
+        if !products.is_empty() {
+            let title = title(category.map(|c| c.0), u, &tenant.currency, tenant.locale);
+            return Ok(Found::Products { products, title });
+        }
+    }
+    if let Some((_, entry)) = faq {
+        return Ok(Found::Faq(entry));
+    }
+    Ok(Found::Nothing { categories })
+}
+
+/// "Tents under $300", "Палатки до 15 000 ₽", "$100 – $300".
+fn title(
+    category: Option<String>,
+    u: &Understood,
+    currency: &str,
+    locale: Locale,
+) -> Option<String> {
+    let show =
+        |major: f64| money::display(money::major_to_minor(major, currency), currency, locale);
+    let range = match (u.min_price, u.max_price, locale) {
+        (Some(lo), Some(hi), _) => Some(format!("{} – {}", show(lo), show(hi))),
+        (None, Some(hi), Locale::En) => Some(format!("under {}", show(hi))),
+        (None, Some(hi), Locale::Ru) => Some(format!("до {}", show(hi))),
+        (Some(lo), None, Locale::En) => Some(format!("from {}", show(lo))),
+        (Some(lo), None, Locale::Ru) => Some(format!("от {}", show(lo))),
+        (None, None, _) => None,
+    };
+    match (category, range) {
+        (Some(c), Some(r)) => Some(format!("{c} {r}")),
+        (Some(c), None) => Some(c),
+        (None, Some(r)) => {
+            let mut chars = r.chars();
+            chars
+                .next()
+                .map(|f| f.to_uppercase().chain(chars).collect())
+        }
+        (None, None) => None,
+    }
+}
+
+/// What the built-in responder says, in each locale.
+mod say {
+    use crate::store::tenants::Locale;
+
+    pub fn greeting(locale: Locale, shop: &str) -> String {
+        match locale {
+            Locale::En => format!(
+                "Hi! I'm the {shop} assistant. Ask me about products, prices, delivery or returns — or pick a category:"
+            ),
+            Locale::Ru => format!(
+                "Здравствуйте! Я помощник магазина «{shop}». Спросите о товарах, ценах, доставке или возврате — или выберите раздел:"
+            ),
+        }
+    }
+
+    pub fn thanks(locale: Locale) -> &'static str {
+        match locale {
+            Locale::En => "You're welcome! Ask me anytime.",
+            Locale::Ru => "Пожалуйста! Обращайтесь.",
+        }
+    }
+
+    pub fn handing_over(locale: Locale) -> &'static str {
+        match locale {
+            Locale::En => {
+                "Of course — I've asked a member of our team to join. They'll answer here."
+            }
+            Locale::Ru => "Конечно — я позвал сотрудника, он ответит здесь.",
+        }
+    }
+
+    pub fn human_label(locale: Locale) -> &'static str {
+        match locale {
+            Locale::En => "Talk to a human",
+            Locale::Ru => "Позвать человека",
+        }
+    }
+
+    pub fn nothing(locale: Locale) -> &'static str {
+        match locale {
+            Locale::En => {
+                "I couldn't find anything for that. Could you put it in other words? I can also connect you with a person."
+            }
+            Locale::Ru => {
+                "Ничего не нашлось. Попробуйте сформулировать иначе — или я позову сотрудника."
+            }
+        }
+    }
+
+    pub fn found(locale: Locale, n: usize) -> String {
+        match locale {
+            Locale::En if n == 1 => "Here's one product that matches:".into(),
+            Locale::En => format!("Here are {n} products that match:"),
+            Locale::Ru => {
+                let word = match (n % 10, n % 100) {
+                    (1, r) if r != 11 => "подходящий товар",
+                    (2..=4, r) if !(12..=14).contains(&r) => "подходящих товара",
+                    _ => "подходящих товаров",
+                };
+                format!("Вот {n} {word}:")
+            }
+        }
+    }
+}

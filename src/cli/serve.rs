@@ -1,0 +1,86 @@
+use std::path::PathBuf;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Ctx, Failure};
+use crate::config::{Config, DEFAULT_DATA_DIR};
+use crate::server::{self, AppState};
+use crate::store::{Db, OnOpen, backup};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides `listen`).
+    #[arg(long, value_name = "ADDR", env = "KEEPSTAR_LISTEN")]
+    listen: Option<String>,
+    /// The URL browsers reach keepstar at (overrides `public_url`).
+    #[arg(long, value_name = "URL", env = "KEEPSTAR_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Run the offline demo: creates a config and data dir when missing, the demo tenants with a
+    /// sample catalog and FAQ, and serves a demo shop page at /demo.
+    #[arg(long)]
+    demo: bool,
+}
+
+impl ServeArgs {
+    pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
+        let mut overrides = ctx.overrides.clone();
+        overrides.listen = self.listen;
+        overrides.public_url = self.public_url;
+        if self.demo && !ctx.config_path.exists() {
+            super::init::create(
+                &ctx.config_path,
+                &PathBuf::from(DEFAULT_DATA_DIR),
+                overrides.public_url.as_deref(),
+                ctx,
+            )?;
+            eprintln!(
+                "created {} and its data dir for the demo",
+                ctx.config_path.display()
+            );
+        }
+        let config = Config::load(&ctx.config_path, &overrides)?;
+        let path = super::existing_db(&config)?;
+        let _lock = backup::lock(&path)?;
+        let db = Db::open(&path, OnOpen::Migrate)?;
+        if self.demo {
+            crate::demo::ensure(&db, &config.public_url).await?;
+        }
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| {
+                Failure::new(format!("cannot listen on {}: {e}", config.listen))
+                    .hint("is another server using the port? pass --listen ADDR")
+            })?;
+        let shutdown = CancellationToken::new();
+        let (public_url, listen) = (config.public_url.clone(), config.listen);
+        let state = AppState::build(db, config, shutdown.clone(), self.demo)?;
+        eprintln!("keepstar is listening on http://{listen} (public URL {public_url})");
+        if self.demo {
+            println!("demo shop:    {public_url}/demo");
+            println!("Russian demo: {public_url}/demo?lang=ru");
+        }
+        let signal = shutdown.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            eprintln!("shutting down");
+            signal.cancel();
+        });
+        server::serve(state, listener, shutdown).await?;
+        Ok(())
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

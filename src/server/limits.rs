@@ -1,0 +1,77 @@
+//! Rate limits: token buckets per client address, visitor and tenant.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// What is being limited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Key {
+    Sessions(IpAddr),
+    Messages(IpAddr),
+    Visitor(i64),
+    Tenant(i64),
+}
+
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+#[derive(Default)]
+pub struct RateLimiter {
+    buckets: Mutex<HashMap<Key, Bucket>>,
+}
+
+impl RateLimiter {
+    /// Takes one token from `key`'s bucket of `per_minute` tokens (refilled evenly);
+    /// when empty, says how many seconds until one is back.
+    pub fn check(&self, key: Key, per_minute: u32) -> Result<(), u64> {
+        let capacity = f64::from(per_minute.max(1));
+        let rate = capacity / 60.0;
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().expect("limiter lock");
+        let bucket = buckets.entry(key).or_insert(Bucket {
+            tokens: capacity,
+            updated: now,
+        });
+        let elapsed = now.duration_since(bucket.updated).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * rate).min(capacity);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - bucket.tokens) / rate).ceil().max(1.0) as u64)
+        }
+    }
+
+    /// Drops buckets untouched for longer than `idle` (they would be full again anyway).
+    pub fn sweep(&self, idle: Duration) {
+        let now = Instant::now();
+        self.buckets
+            .lock()
+            .expect("limiter lock")
+            .retain(|_, b| now.duration_since(b.updated) < idle);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_beyond_the_rate_is_refused_with_a_wait() {
+        let limiter = RateLimiter::default();
+        let key = Key::Visitor(1);
+        for _ in 0..5 {
+            limiter.check(key, 5).unwrap();
+        }
+        let wait = limiter.check(key, 5).unwrap_err();
+        assert!((1..=12).contains(&wait), "{wait}");
+        limiter
+            .check(Key::Visitor(2), 5)
+            .expect("keys are independent");
+    }
+}

@@ -1,0 +1,192 @@
+//! The HTTP server: the widget API, the widget's files, health checks and the OpenAPI document.
+
+pub mod assets;
+mod cors;
+pub mod error;
+pub mod limits;
+mod openapi;
+pub mod session;
+mod widget_api;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::chat::Engine;
+use crate::chat::bus::InProcessBus;
+use crate::chat::responders::Registry;
+use crate::config::{Config, ConfigError};
+use crate::store::Db;
+
+use self::error::ApiError;
+
+/// Everything a request handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub engine: Engine,
+    pub sessions: Arc<session::SessionKeys>,
+    pub limits: Arc<limits::RateLimiter>,
+    origins: Arc<cors::OriginCache>,
+    pub shutdown: CancellationToken,
+    /// Serve the demo shop page.
+    pub demo: bool,
+}
+
+impl AppState {
+    /// Wires the server: the engine with its bus and responders, session keys, limiters.
+    pub fn build(
+        db: Db,
+        config: Config,
+        shutdown: CancellationToken,
+        demo: bool,
+    ) -> Result<AppState, ConfigError> {
+        let secret = config.session_secret.clone().ok_or_else(|| ConfigError {
+            message: "no session_secret is configured".into(),
+            hint: Some("set session_secret in keepstar.toml or KEEPSTAR_SESSION_SECRET(_FILE); `keepstar init` writes one".into()),
+        })?;
+        let config = Arc::new(config);
+        let responders = Arc::new(Registry::new(db.clone(), config.public_url.clone()));
+        let engine = Engine::new(
+            db.clone(),
+            Arc::new(InProcessBus::default()),
+            responders,
+            shutdown.clone(),
+        );
+        Ok(AppState {
+            db,
+            sessions: Arc::new(session::SessionKeys::new(
+                secret.expose().as_bytes(),
+                config.limits.session_ttl_secs,
+            )),
+            config,
+            engine,
+            limits: Arc::new(limits::RateLimiter::default()),
+            origins: Arc::new(cors::OriginCache::default()),
+            shutdown,
+            demo,
+        })
+    }
+}
+
+/// How long open connections get to finish after shutdown begins.
+const DRAIN: Duration = Duration::from_secs(10);
+
+pub fn router(state: AppState) -> Router {
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let api = Router::new()
+        .route("/api/v1/sessions", post(widget_api::create_session))
+        .route(
+            "/api/v1/messages",
+            post(widget_api::post_message).get(widget_api::history),
+        )
+        .route("/api/v1/events", get(widget_api::events))
+        .route("/api/v1/products/{id}", get(widget_api::product))
+        .route("/api/v1/handoff", post(widget_api::handoff))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cors::cors,
+        ))
+        .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes));
+    Router::new()
+        .merge(api)
+        .route("/api/openapi.json", get(openapi::document))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .merge(assets::routes(state.demo))
+        .fallback(|| async { ApiError::not_found("route") })
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        // SSE is excluded by the default predicate, so streams are never buffered.
+        .layer(CompressionLayer::new())
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Ready when the database answers.
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state
+        .db
+        .read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+        .await
+    {
+        Ok(_) => "ready".into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "not ready");
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "The database is not answering.",
+            )
+            .into_response()
+        }
+    }
+}
+
+/// Serves until `shutdown` is cancelled, then lets open requests finish (streams end at once),
+/// waits for running replies to be stored, and returns.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let engine = state.engine.clone();
+    let housekeeping = {
+        let (state, shutdown) = (state.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        state.limits.sweep(Duration::from_secs(120));
+                        state.engine.bus().sweep(10 * 60 * 1_000_000);
+                    }
+                    () = shutdown.cancelled() => break,
+                }
+            }
+        })
+    };
+    // Without TCP_NODELAY small SSE frames wait for delayed ACKs (~40 ms per first token).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let server =
+        axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    tokio::select! {
+        result = server => result?,
+        () = async { shutdown.cancelled().await; tokio::time::sleep(DRAIN).await } => {
+            tracing::warn!("connections still open after {DRAIN:?}; closing them");
+        }
+    }
+    if tokio::time::timeout(DRAIN, engine.drain()).await.is_err() {
+        tracing::warn!("replies still running after {DRAIN:?}");
+    }
+    housekeeping.abort();
+    Ok(())
+}
