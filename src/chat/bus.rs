@@ -23,6 +23,9 @@ pub trait EventBus: Send + Sync + 'static {
     fn publish(&self, conversation: i64, event: &ChatEvent) -> Arc<Envelope>;
     /// Subscribes to a conversation, replaying what came after `last_event_id`.
     fn subscribe(&self, conversation: i64, last_event_id: Option<u64>) -> Subscription;
+    /// The id of the conversation's latest event (or now, when it has none in memory): resuming
+    /// from it replays everything sent afterwards.
+    fn position(&self, conversation: i64) -> u64;
     /// Forgets conversations nobody listens to and nothing was sent on for `idle_us`.
     fn sweep(&self, idle_us: u64);
 }
@@ -105,6 +108,13 @@ impl EventBus for InProcessBus {
                 live,
             },
         }
+    }
+
+    fn position(&self, conversation: i64) -> u64 {
+        let channels = self.channels.lock().expect("bus lock");
+        channels
+            .get(&conversation)
+            .map_or_else(now_us, |ch| ch.last_id)
     }
 
     fn sweep(&self, idle_us: u64) {

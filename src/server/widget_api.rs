@@ -182,6 +182,9 @@ pub struct PostMessage {
 pub struct Posted {
     message: Message,
     conversation: String,
+    /// The event id of this message's echo: open the event stream with `Last-Event-ID` set to it
+    /// to receive the reply even if it started before the stream opened.
+    event_id: Option<String>,
 }
 
 /// Stores the visitor's message, then answers on the event stream (or, with
@@ -273,6 +276,7 @@ pub async fn post_message(
         axum::Json(Posted {
             message: posted.message,
             conversation: posted.conversation.public_id,
+            event_id: posted.echo_id.map(|id| id.to_string()),
         }),
     )
         .into_response())
@@ -431,6 +435,8 @@ pub struct History {
     /// Oldest first.
     messages: Vec<Message>,
     has_more: bool,
+    /// The stream position these messages were read at: resume the event stream from it.
+    event_id: Option<String>,
 }
 
 /// The conversation's stored messages, so a reload shows them.
@@ -447,9 +453,12 @@ pub async fn history(
             conversation: None,
             messages: Vec::new(),
             has_more: false,
+            event_id: None,
         }));
     };
     let public_id = conv.public_id.clone();
+    // Taken before reading, so whatever is stored after the read is replayed from the stream.
+    let position = state.engine.bus().position(conv.id);
     let (messages, has_more) = state
         .db
         .read(move |c| conversations::history(c, &conv, q.before.as_deref(), limit))
@@ -458,6 +467,7 @@ pub async fn history(
         conversation: Some(public_id),
         messages,
         has_more,
+        event_id: Some(position.to_string()),
     }))
 }
 

@@ -23,14 +23,17 @@ async fn a_full_turn_streams_text_and_cards_then_stores_them() {
     assert_eq!(posted["message"]["role"], "visitor");
     assert_eq!(posted["message"]["text"], "tents under $300");
     let conversation = posted["conversation"].as_str().unwrap().to_owned();
-    // The stream opened after the post still sees the whole turn: resume from before it.
-    let mut stream = app.events(&s, &conversation, Some("0")).await;
+    // A stream opened after the post still sees the whole reply: it resumes from the echo.
+    let echo = posted["event_id"].as_str().unwrap();
+    let mut stream = app.events(&s, &conversation, Some(echo)).await;
     let events = stream.until_done().await;
     let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
-    assert!(
-        names.contains(&"message") && names.contains(&"typing") && names.contains(&"formation"),
-        "{names:?}"
+    assert_eq!(
+        names.first(),
+        Some(&"typing"),
+        "replay starts right after the echo: {names:?}"
     );
+    assert!(names.contains(&"formation"), "{names:?}");
     assert_eq!(names.last(), Some(&"done"));
     let done = &events.last().unwrap().data;
     assert_eq!(

@@ -395,8 +395,12 @@ export class Chat implements ChatController {
 
   // ---- conversation & stream ----
 
-  /** Switches to a conversation: stores it, (re)opens its stream, and optionally loads its history. */
-  private setConversation(id: string, loadHistory: boolean): void {
+  /**
+   * Switches to a conversation: stores it, (re)opens its stream, and optionally loads its history.
+   * The stream resumes after `since` (the event id of our own message, or the history's position),
+   * so nothing sent in between is missed.
+   */
+  private setConversation(id: string, loadHistory: boolean, since?: string): void {
     if (id === this.conv && id === this.streamFor) return;
     if (id !== this.conv) {
       this.oldest = null;
@@ -407,9 +411,10 @@ export class Chat implements ChatController {
     this.stream?.stop();
     this.stream = null;
     this.setHuman();
-    const open = () => {
+    const open = (lastEventId?: string) => {
       this.stream = new EventStream({
         url: `${this.ctx.cfg.base}/api/v1/events?conversation=${encodeURIComponent(id)}`,
+        lastEventId,
         token: async () => (await this.ready(), this.token),
         renew: async () => void (await this.renew()),
         onEvent: (e) => this.onEvent(e),
@@ -424,17 +429,23 @@ export class Chat implements ChatController {
         },
       });
     };
-    if (loadHistory) void this.history(false).finally(() => this.streamFor === id && open());
-    else open();
+    if (loadHistory)
+      void this.history(false)
+        .then((position) => this.streamFor === id && open(position))
+        .catch(() => this.streamFor === id && open());
+    else open(since);
   }
 
-  private async history(earlier: boolean): Promise<void> {
+  /** Loads history; resolves to the stream position it was read at. */
+  private async history(earlier: boolean): Promise<string | undefined> {
     const conv = this.conv;
     if (!conv) return;
     let q = `/messages?conversation=${encodeURIComponent(conv)}&limit=30`;
     if (earlier && this.oldest) q += `&before=${encodeURIComponent(this.oldest)}`;
     try {
-      const r = await this.authed((tok) => api<{ messages?: Message[]; has_more?: boolean }>(this.ctx.cfg.base, "GET", q, tok));
+      const r = await this.authed((tok) =>
+        api<{ messages?: Message[]; has_more?: boolean; event_id?: string }>(this.ctx.cfg.base, "GET", q, tok),
+      );
       if (conv !== this.conv) return;
       const msgs = (r.messages || []).slice().sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
       if (msgs[0]?.id && (earlier || !this.oldest)) this.oldest = msgs[0].id;
@@ -443,6 +454,7 @@ export class Chat implements ChatController {
       this.keepScroll(() => {
         for (const m of msgs) this.upsert(m, anchor);
       }, !earlier);
+      return r.event_id;
     } catch (e) {
       this.failed(e);
     }
@@ -636,7 +648,7 @@ export class Chat implements ChatController {
         this.setLocal(client_id, "sending");
         try {
           const res = await this.authed((tok) =>
-            api<{ message?: Message; conversation?: unknown }>(this.ctx.cfg.base, "POST", "/messages", tok, {
+            api<{ message?: Message; conversation?: unknown; event_id?: string }>(this.ctx.cfg.base, "POST", "/messages", tok, {
               text,
               client_id,
               conversation: this.conv || undefined,
@@ -644,7 +656,7 @@ export class Chat implements ChatController {
           );
           this.outbox.remove(client_id);
           const conv = idOf(res.conversation) || res.message?.conversation_id;
-          if (conv) this.setConversation(conv, false);
+          if (conv) this.setConversation(conv, false, res.event_id);
           const r = this.rows.get("c:" + client_id);
           if (r) {
             r.local = undefined;
