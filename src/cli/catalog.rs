@@ -41,13 +41,11 @@ fn read(file: &Path) -> anyhow::Result<String> {
         .map_err(|e| Failure::new(format!("cannot read {}: {e}", file.display())).into())
 }
 
-/// Prints each row error on stderr and fails with a summary.
+/// Fails with a summary line followed by every row error.
 fn refuse(file: &Path, errors: &[RowError]) -> anyhow::Error {
-    for e in errors {
-        eprintln!("{}:{e}", file.display());
-    }
+    let lines: String = errors.iter().map(|e| format!("\n  {e}")).collect();
     Failure::new(format!(
-        "{} has {} invalid record(s); nothing was imported",
+        "{} has {} invalid record(s); nothing was imported:{lines}",
         file.display(),
         errors.len()
     ))

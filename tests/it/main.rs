@@ -5,6 +5,8 @@ mod backup;
 mod builtin;
 mod cli;
 mod conversation;
+mod engine;
+mod import;
 mod keys;
 mod schema;
 mod support;
