@@ -5,6 +5,8 @@ mod cors;
 pub mod error;
 pub mod limits;
 mod openapi;
+
+pub use openapi::formation_schema;
 pub mod session;
 mod widget_api;
 

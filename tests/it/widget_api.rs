@@ -465,3 +465,23 @@ async fn health_openapi_and_assets() {
         200
     );
 }
+
+/// The published formation schema is the one the code generates. `KEEPSTAR_BLESS=1` rewrites it.
+#[test]
+fn the_published_formation_schema_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/formation.v1.json");
+    let generated =
+        serde_json::to_string_pretty(&keepstar::server::formation_schema()).unwrap() + "\n";
+    if std::env::var_os("KEEPSTAR_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "schemas/formation.v1.json is stale: run KEEPSTAR_BLESS=1 cargo test published_formation"
+    );
+    let schema: Value = serde_json::from_str(&committed).unwrap();
+    for def in ["Formation", "Item", "Price", "Action"] {
+        assert!(schema["$defs"].get(def).is_some(), "{def} missing");
+    }
+}
