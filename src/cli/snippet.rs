@@ -49,7 +49,12 @@ impl SnippetArgs {
             ))
             .into());
         };
-        let src = format!("{}/widget.js", config.public_url);
+        // The version busts caches between the page and keepstar when the widget changes.
+        let src = format!(
+            "{}/widget.js?v={}",
+            config.public_url,
+            crate::server::assets::widget_version()
+        );
         let html = format!(
             r#"<script async src="{src}" data-tenant="{}" data-key="{public_key}"></script>"#,
             tenant.slug

@@ -45,10 +45,12 @@ fn the_done_when_path_prints_a_working_snippet() {
         .to_owned();
     assert!(key.starts_with("pk_"), "{key}");
     let snippet = kit.run(&["snippet", "shop"]).ok().stdout;
+    let version = keepstar::server::assets::widget_version();
+    assert_eq!(version.len(), 8, "the loader's content version");
     assert_eq!(
         snippet.trim(),
         format!(
-            r#"<script async src="https://chat.example.com/widget.js" data-tenant="shop" data-key="{key}"></script>"#
+            r#"<script async src="https://chat.example.com/widget.js?v={version}" data-tenant="shop" data-key="{key}"></script>"#
         )
     );
     let json = kit.run(&["snippet", "shop", "--json"]).ok().json();
