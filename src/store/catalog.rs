@@ -247,14 +247,6 @@ pub fn facets(c: &Connection, tenant_id: i64) -> Result<(Vec<String>, Vec<String
     Ok((distinct("category")?, distinct("brand")?))
 }
 
-pub fn count(c: &Connection, tenant_id: i64) -> Result<i64> {
-    Ok(c.query_row(
-        "SELECT count(*) FROM products WHERE tenant_id = ?1",
-        [tenant_id],
-        |r| r.get(0),
-    )?)
-}
-
 /// Records a search that found nothing, for the site owner's analytics.
 pub fn record_miss(c: &Connection, tenant_id: i64, query: &str) -> Result<()> {
     let query: String = query.chars().take(500).collect();

@@ -115,11 +115,3 @@ pub fn search(
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
-
-pub fn count(c: &Connection, tenant_id: i64) -> Result<i64> {
-    Ok(c.query_row(
-        "SELECT count(*) FROM kb_entries WHERE tenant_id = ?1",
-        [tenant_id],
-        |r| r.get(0),
-    )?)
-}

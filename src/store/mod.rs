@@ -10,7 +10,7 @@ pub mod keys;
 mod migrations;
 pub mod tenants;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -63,7 +63,6 @@ pub struct Db {
 }
 
 struct Inner {
-    path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     reader_permits: Semaphore,
@@ -103,16 +102,11 @@ impl Db {
             .collect::<Result<Vec<_>>>()?;
         Ok(Db {
             inner: Arc::new(Inner {
-                path: path.to_owned(),
                 writer: Mutex::new(writer),
                 readers: Mutex::new(readers),
                 reader_permits: Semaphore::new(READERS),
             }),
         })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.inner.path
     }
 
     /// Runs `f` on a pooled read-only connection.

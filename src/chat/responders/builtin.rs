@@ -84,10 +84,7 @@ async fn answer(db: &Db, base_url: &str, turn: &Turn) -> Result<Vec<ReplyPart>, 
             };
             parts = streamed(&say::greeting(locale, &tenant.name));
             if !categories.is_empty() {
-                parts.push(ReplyPart::Formation(Box::new(category_chips(
-                    &categories,
-                    locale,
-                ))));
+                parts.push(ReplyPart::Formation(Box::new(category_chips(&categories))));
             }
         }
         Intent::Thanks => parts = streamed(say::thanks(locale)),
@@ -133,7 +130,7 @@ async fn answer(db: &Db, base_url: &str, turn: &Turn) -> Result<Vec<ReplyPart>, 
     Ok(parts)
 }
 
-fn category_chips(categories: &[String], _locale: Locale) -> Formation {
+fn category_chips(categories: &[String]) -> Formation {
     Formation::quick_replies(
         categories
             .iter()
