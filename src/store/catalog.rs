@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use serde::Serialize;
 
-use super::{Result, StoreError, now_ms};
+use super::{ImportSummary, Result, StoreError, now_ms};
 use crate::import::ProductRow;
 use crate::{text, token};
 
@@ -48,15 +48,6 @@ fn product(r: &Row) -> rusqlite::Result<Product> {
         rating: r.get(12)?,
         attributes: serde_json::from_str(&attributes).unwrap_or_default(),
     })
-}
-
-/// What an import did (or, in a dry run, would do).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ImportSummary {
-    pub added: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub removed: usize,
 }
 
 /// Upserts `rows` by (tenant, sku); with `replace`, removes the tenant's products not in `rows`.

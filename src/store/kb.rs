@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Result, now_ms};
+use super::{ImportSummary, Result, now_ms};
 use crate::import::KbRow;
 use crate::{text, token};
 
@@ -16,14 +16,6 @@ pub struct KbEntry {
     /// The stemmed words the entry is indexed under.
     #[serde(skip)]
     pub terms: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ImportSummary {
-    pub added: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub removed: usize,
 }
 
 /// Upserts entries by title; with `replace`, removes entries not in `rows`.

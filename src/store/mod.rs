@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use serde::Serialize;
 use tokio::sync::Semaphore;
 
 pub use migrations::{MigrationStatus, run as migrate, status as migration_status};
@@ -52,6 +53,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Milliseconds since the Unix epoch, the unit of every `*_at` column.
 pub fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportSummary {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub removed: usize,
 }
 
 const READERS: usize = 4;
@@ -140,22 +150,19 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Transaction) -> Result<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
+        self.transaction(f, true).await
     }
-}
 
-impl Db {
     /// Runs `f` like [`Db::write`] but rolls everything back: a dry run.
     pub async fn rehearse<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction) -> Result<T> + Send + 'static,
+    {
+        self.transaction(f, false).await
+    }
+
+    async fn transaction<T, F>(&self, f: F, commit: bool) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction) -> Result<T> + Send + 'static,
@@ -164,8 +171,12 @@ impl Db {
         tokio::task::spawn_blocking(move || {
             let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            f(&tx)
-            // Dropping the transaction rolls it back.
+            let out = f(&tx)?;
+            if commit {
+                tx.commit()?;
+            }
+            // Otherwise dropping the transaction rolls it back.
+            Ok(out)
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
