@@ -94,8 +94,10 @@ describe("chat", () => {
     expect(s.req.headers.authorization).toBe("Bearer tok1");
     expect(localStorage.getItem("keepstar:nike:conversation")).toBe('"c1"');
 
-    expect($(".ty")).not.toBeNull(); // typing dots before the first delta
+    expect($(".ty")).toBeNull(); // the dots follow the server's typing events, not the POST
     s.send("message", { id: "m1", role: "visitor", text: "Need running shoes", client_id: post.body.client_id, status: "complete" }, "1");
+    s.send("typing", { role: "assistant", on: true }, "1b");
+    await vi.waitFor(() => expect($(".ty")).not.toBeNull()); // typing dots before the first delta
     s.send("delta", { message_id: "m2", text: "Here are " }, "2");
     await vi.waitFor(() => expect($(".ty")).toBeNull());
     s.send("delta", { message_id: "m2", text: "**three** pairs" }, "3");

@@ -88,14 +88,9 @@ test("cards, details, FAQ, and the history after a reload", { timeout: 90000 }, 
   assert.deepEqual(seen.errors, [], "no uncaught errors in the page");
 });
 
-// Known widget bug (reported; `todo` until fixed, then drop the `todo`): the widget shows the
-// typing indicator after `POST /messages` answers, so when the reply's `done` arrives on the
-// already open event stream first (a fast responder, a slow network for the POST), the three dots
-// stay under the finished reply. Reproduced deterministically by holding the POST's response until
-// the reply is complete on screen.
 test(
   "the typing indicator goes away once the reply is complete, even if the POST answers late",
-  { timeout: 60000, todo: "widget bug: setTyping(true) after the POST resolves outlives a reply that already completed" },
+  { timeout: 60000 },
   async (t) => {
     const url = s.shop.page("/typing", { title: "Typing", body: hostContent() + s.ks.snippet("demo") });
     const ctx = await s.browser.newContext(DESKTOP);

@@ -103,12 +103,9 @@ test("keepstar down: the snippet's widget.js cannot load, the page is untouched"
   await shot(t, page, "07-server-down-desktop");
 });
 
-// Known widget bug (reported; `todo` until fixed, then drop the `todo`): calls queued while the
-// chat bundle was loading survive a failed load, so after "Try again" the bundle replays every
-// earlier click's `toggle` too: open, then close. The visitor has to click a third time.
 test(
   "after a failed load, clicking the launcher again loads the chat and opens it",
-  { timeout: 60000, todo: "widget bug: toggles queued before a failed load are replayed after the retry (open+close)" },
+  { timeout: 60000 },
   async (t) => {
     s.shop.page("/retry", { title: "Retry", body: hostContent() + s.ks.snippet("demo") });
     let broken = true;

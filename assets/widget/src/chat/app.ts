@@ -662,7 +662,7 @@ export class Chat implements ChatController {
             r.local = undefined;
             this.upsert({ ...r.msg, ...(res.message || {}), role: "visitor", client_id });
           }
-          if (this.handoff !== "active") this.setTyping(true);
+          // The typing indicator follows the stream's `typing` events: the reply may already be done.
         } catch (e) {
           if (e instanceof ApiError && !e.transient) {
             this.outbox.remove(client_id);

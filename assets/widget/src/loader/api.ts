@@ -5,6 +5,8 @@ export interface ApiHandle {
   emit(event: string, data?: unknown): void;
   /** Connects the loaded chat bundle and replays the queued calls in order. */
   attach(ctl: ChatController): void;
+  /** Forgets queued calls (the bundle failed to load; the next click starts afresh). */
+  drop(): void;
 }
 
 type Method = Exclude<keyof ChatController, "destroy">;
@@ -74,6 +76,9 @@ export function createApi(load: () => void, destroy: () => void, version: string
       if (dead) return c.destroy();
       ctl = c;
       for (const [m, args] of queue.splice(0)) (c[m] as (...a: unknown[]) => void)(...args);
+    },
+    drop() {
+      queue.length = 0;
     },
   };
 }

@@ -94,6 +94,7 @@ export function boot(script: HTMLScriptElement, opts: BootOptions): KeepstarApi 
     // A failed chat must leave nothing over the page but the launcher.
     for (const n of [...frame.childNodes]) if (n !== launcher) n.remove();
     frame.classList.remove("open");
+    handle.drop();
     handle.emit("error", { code: "load_failed" });
   }
 
