@@ -1,9 +1,11 @@
 //! The offline demo: two tenants (English and Russian) with a shipped catalog and FAQ.
 
 use crate::import::{self, CatalogFormat, KbFormat};
+use crate::money;
 use crate::origin::AllowedOrigin;
 use crate::server::assets::Demo;
-use crate::store::tenants::{self, Locale, TenantPatch};
+use crate::store::catalog::Product;
+use crate::store::tenants::{self, Locale, Tenant, TenantPatch};
 use crate::store::{Db, StoreError, audit, catalog, kb, keys};
 
 pub const TENANT: &str = "demo";
@@ -65,4 +67,93 @@ pub async fn ensure(db: &Db, public_url: &str) -> Result<(), StoreError> {
         .await?;
     }
     Ok(())
+}
+
+/// Text for HTML: the five characters that could end an element or an attribute, escaped.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The demo shop page: featured products from the catalog, and the widget embedded with one tag.
+pub fn page(
+    tenant: &Tenant,
+    key: &str,
+    products: &[Product],
+    categories: &[String],
+    widget_src: &str,
+) -> String {
+    let ru = tenant.locale == Locale::Ru;
+    let t = |en: &'static str, ru_text: &'static str| if ru { ru_text } else { en };
+    let tiles: String = products
+        .iter()
+        .map(|p| {
+            let price = p.price.map(|a| money::display(a, &p.currency, tenant.locale)).unwrap_or_default();
+            let rating = p.rating.map(|r| format!("★ {r:.1}")).unwrap_or_default();
+            format!(
+                "    <article class=\"product\"><img src=\"{}\" alt=\"\"><div class=\"brand-name\">{}</div><h3>{}</h3><div class=\"price\">{}</div><div class=\"rating\">{}</div></article>\n",
+                escape(p.image.as_deref().unwrap_or("")),
+                escape(p.brand.as_deref().unwrap_or("")),
+                escape(&p.title),
+                escape(&price),
+                escape(&rating),
+            )
+        })
+        .collect();
+    let nav: String = categories
+        .iter()
+        .take(5)
+        .map(|c| format!("<a href=\"#\">{}</a>", escape(c)))
+        .collect();
+    include_str!("../templates/demo.html")
+        .replace("{{lang}}", tenant.locale.as_str())
+        .replace("{{shop}}", &escape(&tenant.name))
+        .replace("{{query}}", if ru { "?lang=ru" } else { "" })
+        .replace("{{nav}}", &nav)
+        .replace("{{other_href}}", if ru { "/demo" } else { "/demo?lang=ru" })
+        .replace("{{other_label}}", t("Русский", "English"))
+        .replace("{{tagline}}", t("outdoor gear and coffee", "снаряжение и кофе"))
+        .replace("{{headline}}", t("Gear for the trail. Coffee for the morning after.", "Снаряжение для тропы. Кофе для утра после."))
+        .replace(
+            "{{intro}}",
+            t(
+                "This is a demo shop. The chat in the corner is keepstar: it answers from this shop's own catalog and FAQ, with no AI service behind it. Try “tents under $300”, “grinders between 100 and 300”, “what is your return policy?” or “talk to a human”.",
+                "Это демо-магазин. Чат в углу — keepstar: он отвечает по каталогу и FAQ магазина, без внешнего ИИ. Спросите «палатку до 15000 рублей», «кофемолки от 5000 до 10000», «сколько стоит доставка?» или «позовите оператора».",
+            ),
+        )
+        .replace("{{popular}}", t("Popular right now", "Сейчас популярно"))
+        .replace("{{products}}", &tiles)
+        .replace("{{help_title}}", t("Questions?", "Есть вопросы?"))
+        .replace(
+            "{{help_text}}",
+            t(
+                "Open the chat: it knows our delivery, returns and warranty terms and every product in the shop.",
+                "Откройте чат: он знает условия доставки, возврата и гарантии и весь ассортимент магазина.",
+            ),
+        )
+        .replace("{{footer}}", t("keepstar demo · the chat is embedded with one script tag, like on any site", "демо keepstar · чат встроен одним тегом script, как на любом сайте"))
+        .replace("{{widget_src}}", widget_src)
+        .replace("{{tenant}}", &escape(&tenant.slug))
+        .replace("{{key}}", &escape(key))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escape_neutralises_markup() {
+        assert_eq!(
+            super::escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! shop page and its images.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -10,8 +10,8 @@ use rust_embed::{Embed, EmbeddedFile};
 
 use super::AppState;
 use super::error::ApiError;
-use crate::store::keys;
-use crate::store::tenants;
+use crate::store::catalog::{self, Search};
+use crate::store::{keys, tenants};
 
 #[derive(Embed)]
 #[folder = "assets/widget/dist"]
@@ -140,35 +140,41 @@ pub fn routes(demo: bool) -> Router<AppState> {
 /// The demo shop page, embedding the demo tenant's widget like any site would.
 async fn demo_page(
     State(state): State<AppState>,
-    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let russian = query.as_deref() == Some("lang=ru");
-    let slug = if russian {
+    let slug = if query.as_deref() == Some("lang=ru") {
         crate::demo::TENANT_RU
     } else {
         crate::demo::TENANT
     };
-    let key = state
+    let (tenant, key, products, categories) = state
         .db
         .read(move |c| {
             let t = tenants::get(c, slug)?;
-            Ok(keys::active_public(c, t.id)?.and_then(|k| k.public_key))
+            let key = keys::active_public(c, t.id)?.and_then(|k| k.public_key);
+            let featured = Search {
+                limit: 8,
+                ..Search::default()
+            };
+            let products = catalog::search(c, t.id, &featured)?;
+            let (categories, _) = catalog::facets(c, t.id)?;
+            Ok((t, key, products, categories))
         })
-        .await?
-        .ok_or_else(|| ApiError::not_found("demo key"))?;
-    let page = include_str!("../../templates/demo.html")
-        .replace("{{lang}}", if russian { "ru" } else { "en" })
-        .replace(
-            "{{widget_src}}",
-            &format!(
-                "{}/widget.js?v={}",
-                state.config.public_url,
-                widget_version()
-            ),
-        )
-        .replace("{{tenant}}", slug)
-        .replace("{{key}}", &key);
-    let mut response = Html(page).into_response();
+        .await?;
+    let key = key.ok_or_else(|| ApiError::not_found("demo key"))?;
+    let src = format!(
+        "{}/widget.js?v={}",
+        state.config.public_url,
+        widget_version()
+    );
+    let mut response = Html(crate::demo::page(
+        &tenant,
+        &key,
+        &products,
+        &categories,
+        &src,
+    ))
+    .into_response();
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
