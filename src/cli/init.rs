@@ -11,9 +11,10 @@ use crate::store::{Db, OnOpen};
 
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
-    /// Data directory for the database (written to the config as `data_dir`).
-    #[arg(long, value_name = "DIR", default_value = config::DEFAULT_DATA_DIR)]
-    dir: PathBuf,
+    /// Data directory for the database (written to the config as `data_dir`; default: `data`
+    /// next to the config file).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
     /// The URL visitors' browsers will reach keepstar at.
     #[arg(long, value_name = "URL", env = "KEEPSTAR_PUBLIC_URL")]
     public_url: Option<String>,
@@ -22,7 +23,7 @@ pub struct InitArgs {
 impl InitArgs {
     pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
         let path = &ctx.config_path;
-        let config = create(path, &self.dir, self.public_url.as_deref(), ctx)?;
+        let config = create(path, self.dir.as_deref(), self.public_url.as_deref(), ctx)?;
         let db = config.db_path();
         if ctx.json {
             return output::json(&json!({
@@ -40,7 +41,7 @@ impl InitArgs {
 /// Writes a new config with fresh secrets and creates its database; refuses an existing config.
 pub fn create(
     path: &Path,
-    dir: &Path,
+    dir: Option<&Path>,
     public_url: Option<&str>,
     ctx: &Ctx,
 ) -> anyhow::Result<Config> {
@@ -52,7 +53,10 @@ pub fn create(
     let public_url = config::normalize_public_url(
         public_url.unwrap_or(&format!("http://{}", config::DEFAULT_LISTEN)),
     )?;
-    let data_dir = data_dir_for(path, dir)?;
+    let data_dir = match dir {
+        Some(dir) => data_dir_for(path, dir)?,
+        None => PathBuf::from(config::DEFAULT_DATA_DIR),
+    };
     write_new(path, &config::initial_file(&public_url, &data_dir))?;
     // Nothing half-done: without a database there is no config either.
     create_database(path, ctx).inspect_err(|_| {
@@ -60,7 +64,8 @@ pub fn create(
     })
 }
 
-/// The data dir as the config should spell it: relative paths are relative to the config file.
+/// A `--dir` given on the command line (relative to the working directory) as the config should
+/// spell it: relative to the config file when it lies below it, else absolute.
 fn data_dir_for(config: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
     if dir.is_absolute() {
         return Ok(dir.to_owned());

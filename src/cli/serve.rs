@@ -1,9 +1,7 @@
-use std::path::PathBuf;
-
 use tokio_util::sync::CancellationToken;
 
 use super::{Ctx, Failure};
-use crate::config::{Config, DEFAULT_DATA_DIR};
+use crate::config::Config;
 use crate::server::{self, AppState};
 use crate::store::{Db, OnOpen, backup};
 
@@ -27,12 +25,7 @@ impl ServeArgs {
         overrides.listen = self.listen;
         overrides.public_url = self.public_url;
         if self.demo && !ctx.config_path.exists() {
-            super::init::create(
-                &ctx.config_path,
-                &PathBuf::from(DEFAULT_DATA_DIR),
-                overrides.public_url.as_deref(),
-                ctx,
-            )?;
+            super::init::create(&ctx.config_path, None, overrides.public_url.as_deref(), ctx)?;
             eprintln!(
                 "created {} and its data dir for the demo",
                 ctx.config_path.display()

@@ -67,6 +67,14 @@ fn init_takes_a_data_dir_and_another_config_path() {
         .ok();
     assert_eq!(run.json()["public_url"], "http://127.0.0.1:8080");
     assert!(kit.path().join("var/ks/keepstar.db").exists());
+    // Without --dir the data dir sits next to the config, wherever the command runs.
+    let elsewhere = Kit::empty();
+    let config = kit.path().join("etc/other.toml");
+    elsewhere
+        .run(&["--config", config.to_str().unwrap(), "init"])
+        .ok();
+    assert!(kit.path().join("etc/data/keepstar.db").exists());
+    assert!(!elsewhere.path().join("data").exists());
     // Commands run from elsewhere find the data dir through the config.
     let list = kit
         .run(&["--config", "etc/ks.toml", "tenant", "list", "--json"])
