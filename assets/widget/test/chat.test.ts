@@ -328,6 +328,64 @@ describe("chat", () => {
     await vi.waitFor(() => expect(server.posts("/api/v1/messages").map((r) => r.body.text)).toEqual(["Boots"]));
   });
 
+  it("a formation arriving while open goes to the overlay, one from history does not; Esc closes it first", async () => {
+    server.conversation = "c1";
+    const tents = { kind: "cards", layout: "grid", items: [{ id: "t1", title: "Tent" }, { id: "t2", title: "Tarp" }] };
+    server.history = [{ id: "h1", role: "assistant", text: "Earlier", formation: tents, status: "complete", created_at: "2024-01-01T00:00:00Z" }];
+    mount();
+    api.open();
+    await vi.waitFor(() => expect(server.streams.length).toBe(1));
+    const ov = $(".ov")!;
+    expect(ov.getAttribute("role")).toBe("dialog");
+    expect($(".m[data-role=assistant] .cl")!.textContent).toBe("2 products · Show");
+    expect(ov.classList.contains("on")).toBe(false);
+
+    server.lastStream.send("delta", { message_id: "a1", text: "Here you go" });
+    server.lastStream.send("formation", { message_id: "a1", formation: { kind: "cards", layout: "carousel", title: "Boots", items: [{ id: "b1", title: "Boot" }] } });
+    await vi.waitFor(() => expect(ov.classList.contains("on")).toBe(true));
+    expect(ov.getAttribute("aria-label")).toBe("Boots");
+    expect([...ov.querySelectorAll(".cd .ti")].map((e) => e.textContent)).toEqual(["Boot"]);
+    expect($$(".cl").map((c) => [c.textContent, c.getAttribute("aria-expanded")])).toEqual([
+      ["2 products · Show", "false"],
+      ["1 product · Show", "true"],
+    ]);
+    // The visitor was in the composer: it keeps the focus.
+    expect(root.activeElement).toBe(input());
+    // `done` repeats the formation: nothing is re-rendered.
+    const fe = ov.querySelector(".fs");
+    server.lastStream.send("done", { message_id: "a1", message: { id: "a1", role: "assistant", text: "Here you go", formation: { kind: "cards", layout: "carousel", title: "Boots", items: [{ id: "b1", title: "Boot" }] } } });
+    await vi.waitFor(() => expect($("[aria-live]")!.textContent).toBe("New reply: Here you go"));
+    expect(ov.querySelector(".fs")).toBe(fe);
+
+    press("Escape");
+    expect(ov.classList.contains("on")).toBe(false);
+    expect($(".ks")!.classList.contains("open")).toBe(true);
+    press("Escape");
+    expect($(".ks")!.classList.contains("open")).toBe(false);
+    // Reopening the panel does not reopen the overlay; the compact line does, focus moving in.
+    api.open();
+    expect(ov.classList.contains("on")).toBe(false);
+    $$(".cl")[0].click();
+    expect(ov.classList.contains("on")).toBe(true);
+    expect([...ov.querySelectorAll(".cd .ti")].map((e) => e.textContent)).toEqual(["Tent", "Tarp"]);
+    expect(root.activeElement).toBe(ov);
+  });
+
+  it("on a narrow screen formations stay inline", async () => {
+    (window as unknown as { happyDOM: { setViewport(v: { width: number }): void } }).happyDOM.setViewport({ width: 800 });
+    try {
+      server.conversation = "c1";
+      mount();
+      api.open();
+      await vi.waitFor(() => expect(server.streams.length).toBe(1));
+      server.lastStream.send("formation", { message_id: "a1", formation: { kind: "cards", items: [{ id: "b1", title: "Boot" }] } });
+      await vi.waitFor(() => expect($$(".m[data-role=assistant] .fs .cd").length).toBe(1));
+      expect($(".ov")!.classList.contains("on")).toBe(false);
+    } finally {
+      (window as unknown as { happyDOM: { setViewport(v: { width: number }): void } }).happyDOM.setViewport({ width: 1024 });
+    }
+  });
+
   it("reset() forgets the visitor and the conversation", async () => {
     server.conversation = "c1";
     mount();

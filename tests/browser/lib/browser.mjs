@@ -32,6 +32,8 @@ export function launch() {
 }
 
 export const DESKTOP = { viewport: { width: 1280, height: 720 }, locale: "en-US" };
+/** A desktop narrower than 1024 px: formations render inline in the panel (no overlay). */
+export const DESKTOP_INLINE = { viewport: { width: 1000, height: 720 }, locale: "en-US" };
 export const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: "en-US" };
 
 /** Saves a screenshot under tests/browser/artifacts/ and reports its path as a test diagnostic. */

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { DESKTOP, Widget, hitTest, shot } from "../lib/browser.mjs";
+import { DESKTOP_INLINE, Widget, hitTest, shot } from "../lib/browser.mjs";
 import { hostContent } from "../lib/shop.mjs";
 import { startStack } from "../lib/stack.mjs";
 
@@ -107,7 +107,7 @@ after(() => s?.close());
 
 /** Opens the chat on `path`, asks for tents, and measures the widget once the cards are there. */
 async function scenario(t, path, name) {
-  const ctx = await s.browser.newContext(DESKTOP);
+  const ctx = await s.browser.newContext(DESKTOP_INLINE);
   t.after(() => ctx.close());
   const page = await ctx.newPage();
   await page.goto(s.shop.origin + path);
@@ -120,7 +120,7 @@ async function scenario(t, path, name) {
   await w.eval((root) => root.activeElement?.blur());
   await w.settle();
   const m = await w.eval(measure.toString(), [TARGETS, PROPS]);
-  const hits = await hitTest(page, [[100, 100], [640, 360], [300, 600], [20, 700]]);
+  const hits = await hitTest(page, [[100, 100], [400, 360], [300, 600], [20, 700]]);
   await shot(t, page, name);
   return { m, hits };
 }
@@ -148,7 +148,7 @@ test("hostile host CSS changes nothing inside the widget", { timeout: 90000 }, a
   assert.ok(Math.abs(h.panel.box[2] - 380) <= 1, `panel is 380px wide on desktop, got ${h.panel.box[2]}`);
   assert.ok(h.panel.box[3] >= 480 && h.panel.box[3] <= 640, `panel height within the design, got ${h.panel.box[3]}`);
   assert.deepEqual(h.launcher.box.slice(2), [56, 56], "launcher is a 56px circle");
-  assert.deepEqual([1280 - h.launcher.box[0] - 56, 720 - h.launcher.box[1] - 56], [20, 20], "launcher 20px from the corner");
+  assert.deepEqual([1000 - h.launcher.box[0] - 56, 720 - h.launcher.box[1] - 56], [20, 20], "launcher 20px from the corner");
   assert.equal(h.host.style.display, "contents", "the host element takes part in no layout");
   // Cards side by side, each a sensible size, with square images.
   assert.match(h.cardTrack.style.display, /^(grid|flex)$/, "cards are laid out as a grid or carousel");

@@ -57,8 +57,9 @@ test("a full conversation under the documented strict CSP reports no violation",
   assert.equal(header, "rgb(31, 111, 92)", "the tenant's brand colour (#1f6f5c) reaches the header");
 
   await w.send("tents under $300");
+  // On this 1280px desktop the cards open in the formation overlay (the message keeps a compact line).
   await w.reply(1, "the cards with their images", (row) => {
-    const imgs = [...row.querySelectorAll(".cd img")];
+    const imgs = [...row.getRootNode().querySelectorAll(".ov .cd img")];
     return imgs.length >= 2 && imgs.slice(0, 2).every((i) => i.complete && i.naturalWidth > 0);
   });
   const prices = await w.cards.locator(".pr b").allInnerTexts();

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { DESKTOP, Widget, shot, until, watch } from "../lib/browser.mjs";
+import { DESKTOP_INLINE as DESKTOP, Widget, shot, until, watch } from "../lib/browser.mjs";
 import { hostContent } from "../lib/shop.mjs";
 import { startStack } from "../lib/stack.mjs";
 

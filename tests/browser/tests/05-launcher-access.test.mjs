@@ -78,8 +78,14 @@ test("launcher name, dialog role, Esc and focus, Enter and Shift+Enter, the live
   assert.ok(reply.includes("30 days"));
   await shot(t, page, "05-keyboard-desktop");
 
-  // Esc closes the dialog and gives focus back to the launcher, named "Open chat" again.
+  // The first reply's products opened the formation overlay: Esc closes it first, the panel stays.
   await input.focus();
+  assert.equal(await w.eval((root) => root.querySelector(".ov").classList.contains("on")), true, "the products overlay is open");
+  await page.keyboard.press("Escape");
+  await until("the overlay to close", () => w.eval((root) => !root.querySelector(".ov").classList.contains("on")));
+  assert.equal(await w.isOpen(), true, "the first Esc leaves the panel open");
+
+  // Esc closes the dialog and gives focus back to the launcher, named "Open chat" again.
   await page.keyboard.press("Escape");
   await until("the panel to close", () => w.isClosed());
   assert.equal(await focused(page), "widget:launcher", "focus returns to the launcher");

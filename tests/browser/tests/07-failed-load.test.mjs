@@ -127,7 +127,7 @@ test(
     });
     assert.equal(await w.launcher.getAttribute("aria-label"), "Close chat");
     await w.send("headlamps");
-    await w.reply(1, "a reply after the retry", (row) => row.querySelectorAll(".cd").length >= 1);
+    await w.reply(1, "a reply after the retry", (row) => row.getRootNode().querySelectorAll(".cd").length >= 1);
     await shot(t, page, "07-retry-opened-desktop");
   },
 );

@@ -11,6 +11,7 @@ import { ApiError, api } from "./http";
 import { STRINGS, fmt, type Strings } from "./i18n";
 import { renderMarkdown } from "./markdown";
 import { Outbox } from "./outbox";
+import { Overlay } from "./overlay";
 import type { SseEvent } from "./sse";
 import { EventStream, backoff } from "./stream";
 import CHAT_CSS from "./chat.css";
@@ -45,7 +46,8 @@ interface Row {
   body: HTMLElement;
   slot: HTMLElement;
   status: HTMLElement;
-  formation?: unknown;
+  /** The formation last rendered, as JSON (a `done` repeating it changes nothing). */
+  fkey?: string;
   local?: Local;
   streaming?: boolean;
 }
@@ -96,6 +98,8 @@ export class Chat implements ChatController {
   private fatal = false;
   private readySent = false;
   private pumping = false;
+  /** A stream event is being handled: a formation painted now has just arrived. */
+  private arriving = false;
   private oldest: string | null = null;
   private restoreFocus: HTMLElement | null = null;
   private timer: ReturnType<typeof setInterval>;
@@ -114,6 +118,7 @@ export class Chat implements ChatController {
   private input: HTMLTextAreaElement;
   private sendBtn: HTMLButtonElement;
   private live: HTMLElement;
+  private ov: Overlay;
 
   constructor(private ctx: HostContext) {
     const { cfg } = ctx;
@@ -168,11 +173,14 @@ export class Chat implements ChatController {
     this.panel.addEventListener("keydown", (e) => {
       if (e.key === "Escape") {
         e.stopPropagation();
-        this.close();
+        // The overlay first, the panel on the next Esc.
+        if (this.ov.visible) this.ov.close();
+        else this.close();
       }
     });
     this.panel.addEventListener("touchmove", (e) => this.lockScroll(e), { passive: false });
     ctx.frame.appendChild(this.panel);
+    this.ov = new Overlay(ctx.frame, this.panel, this.t);
 
     this.applyConfig(this.config);
     for (const i of this.outbox.mine()) this.localRow(i.client_id, i.text, "queued");
@@ -216,6 +224,7 @@ export class Chat implements ChatController {
     const active = document.activeElement as HTMLElement | null;
     this.restoreFocus = active && active !== this.ctx.host ? active : null;
     this.setOpen(true);
+    this.ov.panel = true;
     this.fit();
     this.setUnread(0);
     this.scrollDown();
@@ -228,6 +237,8 @@ export class Chat implements ChatController {
     if (!this.isOpen) return;
     this.isOpen = false;
     this.setOpen(false);
+    this.ov.panel = false;
+    this.ov.close(false);
     const back = this.ctx.launcher || this.restoreFocus;
     if (back?.isConnected) back.focus({ preventScroll: true });
     this.ctx.emit("close");
@@ -256,6 +267,7 @@ export class Chat implements ChatController {
     for (const r of new Set(this.rows.values())) r.el.remove();
     this.rows.clear();
     this.typingRow.remove();
+    this.ov.clear();
     this.session = null;
     this.conv = null;
     this.oldest = null;
@@ -273,6 +285,7 @@ export class Chat implements ChatController {
     clearInterval(this.timer);
     for (const f of this.cleanup) f();
     this.outbox.leave();
+    this.ov.destroy();
     this.panel.remove();
   }
 
@@ -353,8 +366,8 @@ export class Chat implements ChatController {
     this.config = { ...this.config, ...c };
     const loc = this.ctx.cfg.locale || pickLocale(this.config.locale) || this.locale;
     this.locale = loc;
-    this.t = STRINGS[loc];
-    const t = this.t;
+    const t = (this.t = STRINGS[loc]);
+    this.ov.lang(t);
     const title = this.config.title || t.title;
     this.title.textContent = title;
     this.panel.setAttribute("aria-label", title);
@@ -469,7 +482,16 @@ export class Chat implements ChatController {
     }
     if (!d || typeof d !== "object") return;
     const mid = typeof d.message_id === "string" ? d.message_id : "";
-    switch (e.event) {
+    this.arriving = true;
+    try {
+      this.handle(e.event, d, mid);
+    } finally {
+      this.arriving = false;
+    }
+  }
+
+  private handle(event: string, d: Record<string, unknown> & Partial<Message>, mid: string): void {
+    switch (event) {
       case "message":
         this.incoming(d as unknown as Message);
         break;
@@ -555,20 +577,28 @@ export class Chat implements ChatController {
     } else name?.remove();
     r.body.replaceChildren(renderMarkdown(m.text || ""));
     r.body.hidden = !m.text;
-    if (m.formation !== r.formation) {
-      r.formation = m.formation;
-      r.slot.replaceChildren(
-        m.formation
-          ? renderFormation(m.formation, {
-              t: this.t,
-              send: (text) => this.post(text),
-              detail: (id) =>
-                this.authed((tok) => api<{ formation: Formation }>(this.ctx.cfg.base, "GET", `/products/${encodeURIComponent(id)}`, tok)).then((x) => x.formation),
-            })
-          : "",
-      );
-      r.slot.hidden = !m.formation;
-      r.slot.className = m.formation ? "fw" : "";
+    const f = m.formation;
+    const key = JSON.stringify(f ?? null);
+    if (key !== r.fkey) {
+      r.fkey = key;
+      r.slot.hidden = !f;
+      r.slot.className = f ? "fw" : "";
+      if (!f) r.slot.replaceChildren();
+      else
+        this.ov.place(
+          r.slot,
+          f,
+          renderFormation(f, {
+            t: this.t,
+            send: (text) => this.post(text),
+            detail: (id) =>
+              this.authed((tok) => api<{ formation: Formation }>(this.ctx.cfg.base, "GET", `/products/${encodeURIComponent(id)}`, tok)).then((x) => x.formation),
+          }),
+          // The newest formation opens by itself when it arrives while the panel is open (not
+          // from history), taking focus unless the visitor is in the composer.
+          this.arriving && this.isOpen,
+          this.ctx.root.activeElement !== this.input,
+        );
     }
     let ts = r.el.querySelector("time");
     const when = m.created_at ? new Date(m.created_at) : null;

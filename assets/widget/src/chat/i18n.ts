@@ -1,6 +1,7 @@
 import type { Locale } from "../shared/types";
 
 const en = {
+  lang: "en",
   openChat: "Open chat",
   unread: "unread",
   title: "Chat",
@@ -34,11 +35,17 @@ const en = {
   closed: "This conversation has been closed. Send a message to start a new one.",
   operator: "Operator",
   replied: "New reply: {text}",
+  show: "Show",
+  hide: "Close",
+  /** Plural forms by Intl.PluralRules category. */
+  products: { one: "{n} product", other: "{n} products" } as Record<string, string>,
+  compare: "Compare {n}",
 };
 
 export type Strings = typeof en;
 
 const ru: Strings = {
+  lang: "ru",
   openChat: "Открыть чат",
   unread: "непрочитанных",
   title: "Чат",
@@ -72,6 +79,10 @@ const ru: Strings = {
   closed: "Этот разговор закрыт. Напишите сообщение, чтобы начать новый.",
   operator: "Оператор",
   replied: "Новый ответ: {text}",
+  show: "Показать",
+  hide: "Закрыть",
+  products: { one: "{n} товар", few: "{n} товара", many: "{n} товаров", other: "{n} товара" },
+  compare: "Сравнение: {n}",
 };
 
 export const STRINGS: Record<Locale, Strings> = { en, ru };
@@ -79,3 +90,6 @@ export const STRINGS: Record<Locale, Strings> = { en, ru };
 /** Fills `{name}` placeholders. */
 export const fmt = (s: string, vars: Record<string, string | number>) =>
   s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+
+/** "4 products" / «4 товара» (Intl.PluralRules picks the form). */
+export const products = (n: number, t: Strings) => fmt(t.products[new Intl.PluralRules(t.lang).select(n)] || t.products.other, { n });
