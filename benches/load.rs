@@ -1,0 +1,1269 @@
+//! Load benchmark: the real release binary in its own process, driven over HTTP.
+//!
+//! ```sh
+//! cargo build --release
+//! cargo bench --bench load -- [--visitors 200] [--seconds 20] [--idle-streams 10000]
+//! ```
+//!
+//! Phase 1 (turns): N concurrent visitors each open a session and then post messages with
+//! `Accept: text/event-stream`, reading each reply to its `done` event, one turn after another,
+//! against the builtin responder of the demo tenant. Reports turns/s, the time from sending to
+//! the first `delta` frame and to `done`, errors, the server's peak and current RSS, and the CPU
+//! the server, this client and everything else on the machine used during the measured window.
+//!
+//! Phase 2 (idle streams): N visitors each open a session, post one message (202), and open
+//! `GET /api/v1/events`, all held open; reports the server's RSS before and after.
+//!
+//! Every run (each visitor count, each repeat, the idle phase) gets a fresh server in a fresh
+//! temp dir, so one run's data and heap do not skew the next. See docs/BENCHMARKS.md.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+const QUERIES: &[&str] = &[
+    "tents under $300",
+    "grinders between 100 and 300",
+    "headlamps",
+    "what is your return policy?",
+    "sleeping bags",
+    "kettles under 50",
+    "do you ship internationally?",
+    "espresso machines",
+    "a warm sleeping bag for winter",
+    "backpacks",
+    "how long does delivery take?",
+    "camping stoves under 100",
+];
+
+/// Per-turn deadline: a turn that takes longer counts as an error.
+const TURN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Deadline for one setup request (a session, a 202 message, an event stream's headers).
+const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
+const REEXEC_ENV: &str = "KEEPSTAR_BENCH_REEXEC";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clients {
+    /// One reqwest client (one connection pool) shared by all visitors.
+    Shared,
+    /// One reqwest client per visitor, like separate browsers.
+    PerVisitor,
+}
+
+#[derive(Debug, Clone)]
+struct Args {
+    visitors: Vec<usize>,
+    seconds: u64,
+    warmup: u64,
+    runs: usize,
+    idle_streams: usize,
+    open_concurrency: usize,
+    clients: Clients,
+    /// Total offered turns/s, spread over the visitors; `None`: each visitor sends its next
+    /// message as soon as the reply is done.
+    rate: Option<f64>,
+    server: PathBuf,
+}
+
+fn usage() -> &'static str {
+    "usage: cargo bench --bench load -- [--visitors N[,N…]] [--seconds S] [--warmup S] [--runs K]\n\
+     \x20      [--idle-streams N] [--open-concurrency C] [--clients shared|per-visitor] [--rate TURNS_PER_S]\n\
+     \x20      [--server PATH]\n\
+     defaults: --visitors 200 --seconds 20 --warmup 2 --runs 1 --idle-streams 10000\n\
+     \x20         --open-concurrency 200 --clients shared --server target/release/keepstar\n\
+     --visitors 0 skips the turns phase; --idle-streams 0 skips the idle-stream phase.\n\
+     --rate R paces the visitors to R turns/s in total (latency then counts from each turn's\n\
+     scheduled start); without it every visitor sends its next message as soon as a reply is done."
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        visitors: vec![200],
+        seconds: 20,
+        warmup: 2,
+        runs: 1,
+        idle_streams: 10_000,
+        open_concurrency: 200,
+        clients: Clients::Shared,
+        rate: None,
+        server: PathBuf::from(env!("CARGO_BIN_EXE_keepstar")),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| anyhow!("{flag} needs a value\n{}", usage()))
+        };
+        match flag.as_str() {
+            // `cargo bench` passes this to every bench binary.
+            "--bench" => {}
+            "--visitors" => {
+                args.visitors = value()?
+                    .split(',')
+                    .map(|v| v.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()
+                    .context("--visitors takes numbers, e.g. 1,50,200")?;
+            }
+            "--seconds" => args.seconds = value()?.parse().context("--seconds")?,
+            "--warmup" => args.warmup = value()?.parse().context("--warmup")?,
+            "--runs" => args.runs = value()?.parse::<usize>().context("--runs")?.max(1),
+            "--idle-streams" => args.idle_streams = value()?.parse().context("--idle-streams")?,
+            "--open-concurrency" => {
+                args.open_concurrency = value()?
+                    .parse::<usize>()
+                    .context("--open-concurrency")?
+                    .max(1);
+            }
+            "--clients" => {
+                args.clients = match value()?.as_str() {
+                    "shared" => Clients::Shared,
+                    "per-visitor" => Clients::PerVisitor,
+                    other => bail!("--clients is shared or per-visitor, not {other}"),
+                }
+            }
+            "--rate" => {
+                let r: f64 = value()?.parse().context("--rate")?;
+                args.rate = (r > 0.0).then_some(r);
+            }
+            "--server" => args.server = PathBuf::from(value()?),
+            "-h" | "--help" => {
+                println!("{}", usage());
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other}\n{}", usage()),
+        }
+    }
+    if args.seconds == 0 {
+        bail!("--seconds must be at least 1");
+    }
+    Ok(args)
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    };
+    let max_visitors = args.visitors.iter().copied().max().unwrap_or(0);
+    raise_fd_limit(args.idle_streams + max_visitors + 1024);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if let Err(e) = runtime.block_on(run(args)) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// File descriptors, /proc
+
+/// The soft and hard `Max open files` of a process.
+fn fd_limits(pid: &str) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
+    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+    let mut nums = line
+        .split_whitespace()
+        .filter_map(|w| w.parse::<u64>().ok());
+    Some((nums.next()?, nums.next().unwrap_or(u64::MAX)))
+}
+
+/// The shell prefix that raises the soft open-file limit as far as it may go (65536, or the
+/// hard limit when that is lower and cannot be raised).
+const ULIMIT: &str = "ulimit -n 65536 2>/dev/null || ulimit -n \"$(ulimit -Hn)\"";
+
+/// Re-executes this binary under `sh -c 'ulimit -n …; exec …'` when the soft limit is too low
+/// for `needed` descriptors (no unsafe `setrlimit` needed).
+fn raise_fd_limit(needed: usize) {
+    let Some((soft, _)) = fd_limits("self") else {
+        return;
+    };
+    if soft >= needed as u64 {
+        return;
+    }
+    if std::env::var_os(REEXEC_ENV).is_some() {
+        eprintln!(
+            "warning: the open-file limit is {soft} but this run needs about {needed}; \
+             run `ulimit -n 65536` first (streams beyond the limit will fail)"
+        );
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    use std::os::unix::process::CommandExt as _;
+    let err = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{ULIMIT}; exec \"$0\" \"$@\""))
+        .arg(exe)
+        .args(std::env::args_os().skip(1))
+        .env(REEXEC_ENV, "1")
+        .exec();
+    eprintln!("warning: could not re-exec under a raised open-file limit: {err}");
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Mem {
+    rss_kb: u64,
+    hwm_kb: u64,
+    threads: u64,
+}
+
+fn mem_of(pid: u32) -> Mem {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Mem {
+        rss_kb: field("VmRSS:"),
+        hwm_kb: field("VmHWM:"),
+        threads: field("Threads:"),
+    }
+}
+
+/// utime + stime of a process, in clock ticks.
+fn cpu_ticks(pid: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name is in parentheses and may hold spaces: count fields after the last ')'.
+    let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After ')': state is field 3 overall, so utime (14) and stime (15) are at 11 and 12.
+    let get = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    get(11) + get(12)
+}
+
+/// Busy and total ticks of the whole machine (all cores), from /proc/stat.
+fn machine_ticks() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(line) = text.lines().next() else {
+        return (0, 0);
+    };
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+    (total.saturating_sub(idle), total)
+}
+
+fn clock_ticks_per_sec() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .unwrap_or(100.0)
+}
+
+/// CPU used over a window, as a percentage of one core.
+#[derive(Debug, Default, Clone, Copy)]
+struct CpuShare {
+    server: f64,
+    bench: f64,
+    other: f64,
+}
+
+struct CpuMark {
+    at: Instant,
+    server: u64,
+    bench: u64,
+    busy: u64,
+}
+
+impl CpuMark {
+    fn take(server_pid: u32) -> CpuMark {
+        CpuMark {
+            at: Instant::now(),
+            server: cpu_ticks(&server_pid.to_string()),
+            bench: cpu_ticks("self"),
+            busy: machine_ticks().0,
+        }
+    }
+
+    fn share_since(&self, start: &CpuMark, hz: f64) -> CpuShare {
+        let secs = self.at.duration_since(start.at).as_secs_f64().max(1e-9);
+        let pct = |ticks: u64| ticks as f64 / hz / secs * 100.0;
+        let server = pct(self.server.saturating_sub(start.server));
+        let bench = pct(self.bench.saturating_sub(start.bench));
+        let busy = pct(self.busy.saturating_sub(start.busy));
+        CpuShare {
+            server,
+            bench,
+            other: (busy - server - bench).max(0.0),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server under test
+
+struct Server {
+    child: Child,
+    pid: u32,
+    url: String,
+    key: String,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+impl Server {
+    async fn start(bin: &Path) -> Result<Server> {
+        if !bin.exists() {
+            bail!(
+                "{} does not exist: run `cargo build --release` first",
+                bin.display()
+            );
+        }
+        let dir = tempfile::tempdir()?;
+        let config = dir.path().join("keepstar.toml");
+        let port = free_port()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let init = Command::new(bin)
+            .arg("--config")
+            .arg(&config)
+            .args(["init", "--public-url", &url, "--dir"])
+            .arg(dir.path().join("data"))
+            .current_dir(dir.path())
+            .output()
+            .context("running keepstar init")?;
+        if !init.status.success() {
+            bail!(
+                "keepstar init failed: {}",
+                String::from_utf8_lossy(&init.stderr)
+            );
+        }
+        // The default abuse limits would throttle a load test from one address.
+        let mut text = std::fs::read_to_string(&config)?;
+        text.push_str(
+            "\n[limits]\nsessions_per_minute_per_ip = 100000000\nmessages_per_minute_per_ip = 100000000\n\
+             messages_per_minute_per_visitor = 100000000\nmessages_per_minute_per_tenant = 100000000\n",
+        );
+        std::fs::write(&config, text)?;
+        let log = dir.path().join("server.log");
+        let log_file = std::fs::File::create(&log)?;
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{ULIMIT}; exec \"$0\" \"$@\""))
+            .arg(bin)
+            .arg("--config")
+            .arg(&config)
+            .args(["serve", "--demo", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["--public-url", &url])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file)
+            .spawn()
+            .context("starting keepstar serve")?;
+        let pid = child.id();
+        let mut server = Server {
+            child,
+            pid,
+            url,
+            key: String::new(),
+            log,
+            _dir: dir,
+        };
+        let http = client();
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                bail!("the server exited ({status}):\n{}", server.log_tail());
+            }
+            let ready = http
+                .get(format!("{}/readyz", server.url))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                bail!("the server was not ready in 60 s:\n{}", server.log_tail());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let page = http
+            .get(format!("{}/demo", server.url))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await?
+            .text()
+            .await?;
+        server.key = page
+            .split("data-key=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| anyhow!("no data-key in the /demo page"))?
+            .to_owned();
+        Ok(server)
+    }
+
+    fn mem(&self) -> Mem {
+        mem_of(self.pid)
+    }
+
+    fn fd_soft_limit(&self) -> u64 {
+        fd_limits(&self.pid.to_string()).map_or(0, |l| l.0)
+    }
+
+    fn log_tail(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.read_to_string(&mut text);
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    /// SIGTERM, as an operator would stop it; a kill if it does not exit in 20 s.
+    fn stop(self) {
+        drop(self);
+    }
+
+    fn origin(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for Server {
+    /// Also on an early return, so no server outlives the bench.
+    fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("warning: the server did not stop in 20 s after SIGTERM; killing it");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(usize::MAX)
+        .pool_idle_timeout(Duration::from_secs(300))
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .expect("reqwest client")
+}
+
+struct Session {
+    token: String,
+}
+
+/// `fut`, or an error when it takes longer than [`SETUP_TIMEOUT`] (e.g. a server that cannot
+/// accept more connections leaves them waiting in the listen backlog).
+async fn within<T>(what: &str, fut: impl Future<Output = Result<T>>) -> Result<T> {
+    tokio::time::timeout(SETUP_TIMEOUT, fut)
+        .await
+        .map_err(|_| anyhow!("{what}: no answer within {SETUP_TIMEOUT:?}"))?
+}
+
+async fn open_session(http: &reqwest::Client, server: &Server) -> Result<Session> {
+    within("POST /api/v1/sessions", open_session_now(http, server)).await
+}
+
+async fn open_session_now(http: &reqwest::Client, server: &Server) -> Result<Session> {
+    let res = http
+        .post(format!("{}/api/v1/sessions", server.url))
+        .header("origin", server.origin())
+        .json(&json!({ "tenant": "demo", "key": server.key, "page": { "url": format!("{}/demo", server.url) } }))
+        .send()
+        .await?;
+    let status = res.status();
+    if status != 200 {
+        bail!(
+            "POST /api/v1/sessions: {status} {}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+    let body: Value = res.json().await?;
+    let token = body["token"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no token in {body}"))?;
+    Ok(Session {
+        token: token.to_owned(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server-Sent Events
+
+/// Takes the next complete event's name out of `buf` (the default name is `message`);
+/// keep-alive comments yield `None` for their block and are skipped.
+fn next_event(buf: &mut Vec<u8>) -> Option<(String, String)> {
+    loop {
+        let end = buf.windows(2).position(|w| w == b"\n\n")?;
+        let block: Vec<u8> = buf.drain(..end + 2).collect();
+        let text = String::from_utf8_lossy(&block);
+        let mut name = None;
+        let mut data = String::new();
+        for line in text.lines() {
+            if let Some(v) = line.strip_prefix("event:") {
+                name = Some(v.trim().to_owned());
+            } else if let Some(v) = line.strip_prefix("data:") {
+                data.push_str(v.strip_prefix(' ').unwrap_or(v));
+            }
+        }
+        if name.is_none() && data.is_empty() {
+            continue;
+        }
+        return Some((name.unwrap_or_else(|| "message".into()), data));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phase 1: turns
+
+#[derive(Debug, Default)]
+struct VisitorResult {
+    /// Microseconds from send to the first `delta`, for turns sent inside the window.
+    first_delta: Vec<u32>,
+    /// Microseconds from send to `done`, same turns.
+    done: Vec<u32>,
+    /// Turns whose `done` arrived inside the measured window.
+    turns: u64,
+    /// Turns completed without any `delta` (e.g. a formation-only reply).
+    no_delta: u64,
+    errors: BTreeMap<String, u64>,
+}
+
+enum TurnOutcome {
+    Done {
+        first_delta: Option<Duration>,
+        done: Duration,
+    },
+    Failed(String),
+}
+
+async fn one_turn(
+    http: &reqwest::Client,
+    server: &Server,
+    session: &Session,
+    text: &str,
+    client_id: &str,
+) -> TurnOutcome {
+    let sent = Instant::now();
+    let res = match http
+        .post(format!("{}/api/v1/messages", server.url))
+        .header("origin", server.origin())
+        .header("accept", "text/event-stream")
+        .bearer_auth(&session.token)
+        .json(&json!({ "text": text, "client_id": client_id }))
+        .send()
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return TurnOutcome::Failed(format!("request: {}", short_error(&e))),
+    };
+    let status = res.status();
+    if status != 200 {
+        let body = res.text().await.unwrap_or_default();
+        let code = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| v["error"]["code"].as_str().map(String::from))
+            .unwrap_or_default();
+        return TurnOutcome::Failed(format!("HTTP {} {code}", status.as_u16()));
+    }
+    let mut body = res.bytes_stream();
+    let mut buf = Vec::with_capacity(4096);
+    let mut first_delta = None;
+    loop {
+        let chunk = match body.next().await {
+            Some(Ok(c)) => c,
+            Some(Err(e)) => return TurnOutcome::Failed(format!("body: {}", short_error(&e))),
+            None => return TurnOutcome::Failed("stream ended before done".into()),
+        };
+        let at = sent.elapsed();
+        buf.extend_from_slice(&chunk);
+        while let Some((name, data)) = next_event(&mut buf) {
+            match name.as_str() {
+                "delta" => {
+                    first_delta.get_or_insert(at);
+                }
+                "done" => {
+                    return TurnOutcome::Done {
+                        first_delta,
+                        done: at,
+                    };
+                }
+                "error" => {
+                    let code = serde_json::from_str::<Value>(&data)
+                        .ok()
+                        .and_then(|v| v["code"].as_str().map(String::from))
+                        .unwrap_or_default();
+                    return TurnOutcome::Failed(format!("error event {code}"));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn short_error(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect"
+    } else if e.is_body() {
+        "body"
+    } else if e.is_request() {
+        "request"
+    } else {
+        "other"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut deepest = None;
+    while let Some(s) = source {
+        deepest = Some(s.to_string());
+        source = s.source();
+    }
+    match deepest {
+        Some(d) => format!("{kind} ({d})"),
+        None => kind.to_owned(),
+    }
+}
+
+/// When the visitors' turns happen.
+#[derive(Debug, Clone, Copy)]
+struct Schedule {
+    start: Instant,
+    measure_from: Instant,
+    measure_to: Instant,
+    /// With `--rate`: each visitor's time between turn starts.
+    interval: Option<Duration>,
+}
+
+async fn visitor(
+    index: usize,
+    visitors: usize,
+    http: reqwest::Client,
+    server: Arc<Server>,
+    session: Session,
+    when: Schedule,
+) -> VisitorResult {
+    let mut out = VisitorResult::default();
+    let mut n = 0usize;
+    // Paced visitors start spread over one interval, so the offered load is even.
+    let mut next = when.start
+        + when.interval.map_or(Duration::ZERO, |iv| {
+            iv.mul_f64(index as f64 / visitors as f64)
+        });
+    loop {
+        // Latency counts from the scheduled start: a turn that has to wait because the
+        // previous one ran late is charged that wait (no coordinated omission).
+        let scheduled = match when.interval {
+            Some(iv) => {
+                tokio::time::sleep_until(next.into()).await;
+                let s = next;
+                next += iv;
+                s
+            }
+            None => Instant::now(),
+        };
+        if scheduled >= when.measure_to {
+            break;
+        }
+        let text = QUERIES[(index + n) % QUERIES.len()];
+        let client_id = format!("v{index}-{n}");
+        n += 1;
+        let sent = scheduled;
+        let late = Instant::now().duration_since(scheduled);
+        let outcome = match tokio::time::timeout(
+            TURN_TIMEOUT,
+            one_turn(&http, &server, &session, text, &client_id),
+        )
+        .await
+        {
+            Ok(o) => o,
+            Err(_) => TurnOutcome::Failed(format!("no done within {TURN_TIMEOUT:?}")),
+        };
+        let finished = Instant::now();
+        let in_window = finished >= when.measure_from && finished <= when.measure_to;
+        match outcome {
+            TurnOutcome::Done { first_delta, done } => {
+                if in_window {
+                    out.turns += 1;
+                }
+                if sent >= when.measure_from && in_window {
+                    match first_delta {
+                        Some(d) => out.first_delta.push((late + d).as_micros() as u32),
+                        None => out.no_delta += 1,
+                    }
+                    out.done.push((late + done).as_micros() as u32);
+                }
+            }
+            TurnOutcome::Failed(why) => {
+                if finished >= when.measure_from {
+                    *out.errors.entry(why).or_default() += 1;
+                }
+                // Do not spin on a dead server.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone)]
+struct TurnsResult {
+    visitors: usize,
+    /// Offered turns/s with `--rate`; `None` is closed loop (as fast as the replies come).
+    rate: Option<f64>,
+    turns: u64,
+    turns_per_sec: f64,
+    first_delta: Percentiles,
+    done: Percentiles,
+    no_delta: u64,
+    errors: BTreeMap<String, u64>,
+    peak_rss_kb: u64,
+    rss_kb: u64,
+    max_threads: u64,
+    cpu: CpuShare,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Percentiles {
+    p50: f64,
+    p90: f64,
+    p99: f64,
+    max: f64,
+}
+
+/// Milliseconds at the 50th, 90th and 99th percentile (nearest rank) and the maximum.
+fn percentiles(mut us: Vec<u32>) -> Percentiles {
+    if us.is_empty() {
+        return Percentiles::default();
+    }
+    us.sort_unstable();
+    let at = |p: f64| {
+        let rank = ((p / 100.0) * us.len() as f64).ceil() as usize;
+        f64::from(us[rank.clamp(1, us.len()) - 1]) / 1000.0
+    };
+    Percentiles {
+        p50: at(50.0),
+        p90: at(90.0),
+        p99: at(99.0),
+        max: f64::from(*us.last().unwrap_or(&0)) / 1000.0,
+    }
+}
+
+async fn turns_run(args: &Args, visitors: usize, hz: f64) -> Result<TurnsResult> {
+    let server = Arc::new(Server::start(&args.server).await?);
+    let shared = client();
+    let clients: Vec<reqwest::Client> = (0..visitors)
+        .map(|_| match args.clients {
+            Clients::Shared => shared.clone(),
+            Clients::PerVisitor => client(),
+        })
+        .collect();
+    // Sessions first, a bounded number at a time, so the measured window is only turns.
+    let sessions: Vec<Result<Session>> = futures_util::stream::iter(clients.iter())
+        .map(|http| open_session(http, &server))
+        .buffered(args.open_concurrency)
+        .collect()
+        .await;
+    let sessions: Vec<Session> = sessions.into_iter().collect::<Result<_>>()?;
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs(args.warmup);
+    let when = Schedule {
+        start,
+        measure_from,
+        measure_to: measure_from + Duration::from_secs(args.seconds),
+        interval: args
+            .rate
+            .map(|r| Duration::from_secs_f64(visitors as f64 / r)),
+    };
+    let mut tasks = Vec::with_capacity(visitors);
+    for (index, (http, session)) in clients.into_iter().zip(sessions).enumerate() {
+        tasks.push(tokio::spawn(visitor(
+            index,
+            visitors,
+            http,
+            server.clone(),
+            session,
+            when,
+        )));
+    }
+    tokio::time::sleep_until(measure_from.into()).await;
+    let cpu_start = CpuMark::take(server.pid);
+    let mut max_threads = 0;
+    while Instant::now() < when.measure_to {
+        max_threads = max_threads.max(server.mem().threads);
+        tokio::time::sleep(Duration::from_millis(250).min(when.measure_to - Instant::now())).await;
+    }
+    let cpu_end = CpuMark::take(server.pid);
+    let mem = server.mem();
+    let mut all = VisitorResult::default();
+    for task in tasks {
+        let r = task.await.context("a visitor task panicked")?;
+        all.first_delta.extend(r.first_delta);
+        all.done.extend(r.done);
+        all.turns += r.turns;
+        all.no_delta += r.no_delta;
+        for (k, v) in r.errors {
+            *all.errors.entry(k).or_default() += v;
+        }
+    }
+    let after = server.mem();
+    let seconds = args.seconds as f64;
+    let result = TurnsResult {
+        visitors,
+        rate: args.rate,
+        turns: all.turns,
+        turns_per_sec: all.turns as f64 / seconds,
+        first_delta: percentiles(all.first_delta),
+        done: percentiles(all.done),
+        no_delta: all.no_delta,
+        errors: all.errors,
+        peak_rss_kb: mem.hwm_kb.max(after.hwm_kb),
+        rss_kb: mem.rss_kb,
+        max_threads: max_threads.max(mem.threads),
+        cpu: cpu_end.share_since(&cpu_start, hz),
+    };
+    match Arc::try_unwrap(server) {
+        Ok(s) => s.stop(),
+        Err(_) => bail!("the server handle is still shared"),
+    }
+    Ok(result)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phase 2: idle event streams
+
+#[derive(Debug)]
+struct IdleResult {
+    streams: usize,
+    opened: usize,
+    failed: BTreeMap<String, u64>,
+    open_secs: f64,
+    baseline: Mem,
+    after_sessions: Mem,
+    after_streams: Mem,
+    closed_early: u64,
+    server_fd_limit: u64,
+    probe: Option<(Percentiles, usize)>,
+}
+
+async fn idle_run(args: &Args) -> Result<IdleResult> {
+    let n = args.idle_streams;
+    let server = Arc::new(Server::start(&args.server).await?);
+    let http = client();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let baseline = server.mem();
+    let server_fd_limit = server.fd_soft_limit();
+    let own_fd_limit = fd_limits("self").map_or(0, |l| l.0);
+    for (who, limit) in [("the server", server_fd_limit), ("the bench", own_fd_limit)] {
+        if limit < n as u64 + 100 {
+            eprintln!(
+                "warning: {who} may open {limit} files, too few for {n} streams; \
+                 streams beyond it will fail (raise the hard limit: ulimit -Hn)"
+            );
+        }
+    }
+    let started = Instant::now();
+    let mut failed: BTreeMap<String, u64> = BTreeMap::new();
+
+    // Pass 1: every visitor gets a session and posts one message (202, the reply runs in the
+    // background and lands in the conversation's event buffer).
+    let posted: Vec<Result<(Session, String)>> = futures_util::stream::iter(0..n)
+        .map(|i| {
+            let (http, server) = (http.clone(), server.clone());
+            async move {
+                let session = open_session(&http, &server).await?;
+                let res = within("POST /api/v1/messages", async {
+                    Ok(http
+                    .post(format!("{}/api/v1/messages", server.url))
+                    .header("origin", server.origin())
+                    .bearer_auth(&session.token)
+                    .json(&json!({ "text": QUERIES[i % QUERIES.len()], "client_id": format!("idle-{i}") }))
+                    .send()
+                    .await?)
+                })
+                .await?;
+                if res.status() != 202 {
+                    bail!("POST /api/v1/messages: {}", res.status());
+                }
+                let body: Value = within("reading a 202 body", async { Ok(res.json().await?) }).await?;
+                let conversation = body["conversation"]
+                    .as_str()
+                    .ok_or_else(|| anyhow!("no conversation in {body}"))?
+                    .to_owned();
+                Ok((session, conversation))
+            }
+        })
+        .buffer_unordered(args.open_concurrency)
+        .collect()
+        .await;
+    let mut visitors = Vec::with_capacity(n);
+    for p in posted {
+        match p {
+            Ok(v) => visitors.push(v),
+            Err(e) => *failed.entry(format!("setup: {e:#}")).or_default() += 1,
+        }
+    }
+    // Let the background replies finish and settle.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after_sessions = server.mem();
+
+    // Pass 2: open every event stream and keep it open; a task per stream drains keep-alives and
+    // notes when a stream ends early.
+    let closed = Arc::new(AtomicU64::new(0));
+    let opened: Vec<Result<tokio::task::JoinHandle<()>>> = futures_util::stream::iter(visitors)
+        .map(|(session, conversation)| {
+            let (http, server, closed) = (http.clone(), server.clone(), closed.clone());
+            async move {
+                let res = within("GET /api/v1/events", async {
+                    http.get(format!(
+                        "{}/api/v1/events?conversation={conversation}",
+                        server.url
+                    ))
+                    .header("origin", server.origin())
+                    .header("accept", "text/event-stream")
+                    .bearer_auth(&session.token)
+                    .send()
+                    .await
+                    .map_err(|e| anyhow!("GET /api/v1/events: {}", short_error(&e)))
+                })
+                .await?;
+                if res.status() != 200 {
+                    bail!("GET /api/v1/events: {}", res.status());
+                }
+                Ok(tokio::spawn(async move {
+                    let mut body = res.bytes_stream();
+                    while let Some(Ok(_)) = body.next().await {}
+                    closed.fetch_add(1, Ordering::Relaxed);
+                }))
+            }
+        })
+        .buffer_unordered(args.open_concurrency)
+        .collect()
+        .await;
+    let mut streams = Vec::with_capacity(n);
+    for o in opened {
+        match o {
+            Ok(h) => streams.push(h),
+            Err(e) => *failed.entry(format!("{e:#}")).or_default() += 1,
+        }
+    }
+    let open_secs = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after_streams = server.mem();
+    let closed_early = closed.load(Ordering::Relaxed);
+
+    // With every stream open, is a turn still quick? 100 turns, one after another.
+    let probe = match open_session(&http, &server).await {
+        Ok(session) => {
+            let mut first = Vec::new();
+            for i in 0..100 {
+                let q = QUERIES[i % QUERIES.len()];
+                if let TurnOutcome::Done {
+                    first_delta: Some(d),
+                    ..
+                } = one_turn(&http, &server, &session, q, &format!("probe-{i}")).await
+                {
+                    first.push(d.as_micros() as u32);
+                }
+            }
+            let ok = first.len();
+            Some((percentiles(first), ok))
+        }
+        Err(_) => None,
+    };
+
+    let result = IdleResult {
+        streams: n,
+        opened: streams.len(),
+        failed,
+        open_secs,
+        baseline,
+        after_sessions,
+        after_streams,
+        closed_early,
+        server_fd_limit,
+        probe,
+    };
+    match Arc::try_unwrap(server) {
+        Ok(s) => s.stop(),
+        Err(_) => bail!("the server handle is still shared"),
+    }
+    for s in streams {
+        s.abort();
+    }
+    Ok(result)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+fn mb(kb: u64) -> String {
+    format!("{:.1} MB", kb as f64 / 1024.0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+const TURNS_HEADER: &str = "| visitors | offered | run | turns | turns/s | first delta p50 / p90 / p99 / max (ms) | done p50 / p99 (ms) | errors | server peak RSS | server RSS | server threads (max) | CPU server / bench / other (% of 1 core) |\n\
+                            |---:|---:|---|---:|---:|---|---|---:|---:|---:|---:|---|";
+
+fn offered(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "closed loop".into(), |r| format!("{r:.0}/s"))
+}
+
+fn turns_row(run: &str, r: &TurnsResult) -> String {
+    let errors: u64 = r.errors.values().sum();
+    format!(
+        "| {} | {} | {run} | {} | {:.0} | {:.2} / {:.2} / {:.2} / {:.2} | {:.2} / {:.2} | {errors} | {} | {} | {} | {:.0} / {:.0} / {:.0} |",
+        r.visitors,
+        offered(r.rate),
+        r.turns,
+        r.turns_per_sec,
+        r.first_delta.p50,
+        r.first_delta.p90,
+        r.first_delta.p99,
+        r.first_delta.max,
+        r.done.p50,
+        r.done.p99,
+        mb(r.peak_rss_kb),
+        mb(r.rss_kb),
+        r.max_threads,
+        r.cpu.server,
+        r.cpu.bench,
+        r.cpu.other,
+    )
+}
+
+/// A row of per-column medians over several runs.
+fn median_row(runs: &[TurnsResult]) -> String {
+    let m = |f: &dyn Fn(&TurnsResult) -> f64| median(runs.iter().map(f).collect());
+    let errors = m(&|r| r.errors.values().sum::<u64>() as f64);
+    format!(
+        "| {} | {} | median of {} | {:.0} | {:.0} | {:.2} / {:.2} / {:.2} / {:.2} | {:.2} / {:.2} | {errors:.0} | {} | {} | {:.0} | {:.0} / {:.0} / {:.0} |",
+        runs[0].visitors,
+        offered(runs[0].rate),
+        runs.len(),
+        m(&|r| r.turns as f64),
+        m(&|r| r.turns_per_sec),
+        m(&|r| r.first_delta.p50),
+        m(&|r| r.first_delta.p90),
+        m(&|r| r.first_delta.p99),
+        m(&|r| r.first_delta.max),
+        m(&|r| r.done.p50),
+        m(&|r| r.done.p99),
+        mb(m(&|r| r.peak_rss_kb as f64) as u64),
+        mb(m(&|r| r.rss_kb as f64) as u64),
+        m(&|r| r.max_threads as f64),
+        m(&|r| r.cpu.server),
+        m(&|r| r.cpu.bench),
+        m(&|r| r.cpu.other),
+    )
+}
+
+fn idle_report(r: &IdleResult) -> String {
+    let mut s = String::new();
+    let per = |a: Mem, b: Mem, count: usize| {
+        if count == 0 {
+            0.0
+        } else {
+            (a.rss_kb as f64 - b.rss_kb as f64) / count as f64
+        }
+    };
+    let _ = writeln!(
+        s,
+        "| streams asked | opened (HTTP 200) | failed | closed early | open all (s) | server RSS before | after sessions + 1 message each | with all streams open | per visitor (total) | per open stream | server threads | server fd limit |"
+    );
+    let _ = writeln!(
+        s,
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let _ = writeln!(
+        s,
+        "| {} | {} | {} | {} | {:.1} | {} | {} | {} | {:.1} KB | {:.1} KB | {} | {} |",
+        r.streams,
+        r.opened,
+        r.failed.values().sum::<u64>(),
+        r.closed_early,
+        r.open_secs,
+        mb(r.baseline.rss_kb),
+        mb(r.after_sessions.rss_kb),
+        mb(r.after_streams.rss_kb),
+        per(r.after_streams, r.baseline, r.opened),
+        per(r.after_streams, r.after_sessions, r.opened),
+        r.after_streams.threads,
+        r.server_fd_limit,
+    );
+    let _ = writeln!(
+        s,
+        "server peak RSS during the idle run: {}",
+        mb(r.after_streams.hwm_kb)
+    );
+    if let Some((p, ok)) = &r.probe {
+        let _ = writeln!(
+            s,
+            "with all streams open, 100 sequential turns: {ok} ok, first delta p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            p.p50, p.p99, p.max
+        );
+    }
+    for (why, count) in &r.failed {
+        let _ = writeln!(s, "  failed ×{count}: {why}");
+    }
+    s
+}
+
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cpus} cores ({model})")
+}
+
+async fn run(args: Args) -> Result<()> {
+    let hz = clock_ticks_per_sec();
+    let (soft, _) = fd_limits("self").unwrap_or((0, 0));
+    println!("# keepstar load bench");
+    let stamp = |cmd: &str, args: &[&str]| {
+        Command::new(cmd)
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    println!(
+        "date: {}; commit: {}",
+        stamp("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        stamp("git", &["describe", "--always", "--dirty"])
+    );
+    println!(
+        "machine: {}; server: {}; client: {}; bench fd limit {soft}",
+        machine(),
+        args.server.display(),
+        match args.clients {
+            Clients::Shared => "one shared reqwest client (HTTP/1.1 keep-alive pool)",
+            Clients::PerVisitor => "one reqwest client per visitor (HTTP/1.1 keep-alive)",
+        }
+    );
+    let mut all: Vec<Vec<TurnsResult>> = Vec::new();
+    for &visitors in args.visitors.iter().filter(|&&v| v > 0) {
+        let mut runs = Vec::new();
+        for run in 1..=args.runs {
+            eprintln!(
+                "turns: {visitors} visitors, run {run}/{}: {} s warm-up + {} s …",
+                args.runs, args.warmup, args.seconds
+            );
+            let r = turns_run(&args, visitors, hz).await?;
+            eprintln!("{}", turns_row(&run.to_string(), &r));
+            for (why, count) in &r.errors {
+                eprintln!("  error ×{count}: {why}");
+            }
+            if r.no_delta > 0 {
+                eprintln!("  {} turns ended without a delta", r.no_delta);
+            }
+            runs.push(r);
+        }
+        all.push(runs);
+    }
+    if !all.is_empty() {
+        println!();
+        println!(
+            "## Turns ({} s warm-up, {} s measured, builtin responder)",
+            args.warmup, args.seconds
+        );
+        println!("{TURNS_HEADER}");
+        for runs in &all {
+            for (i, r) in runs.iter().enumerate() {
+                println!("{}", turns_row(&(i + 1).to_string(), r));
+            }
+            if runs.len() > 1 {
+                println!("{}", median_row(runs));
+            }
+        }
+        let errors: Vec<String> = all
+            .iter()
+            .flatten()
+            .flat_map(|r| {
+                r.errors
+                    .iter()
+                    .map(move |(k, v)| format!("{} visitors: {k} ×{v}", r.visitors))
+            })
+            .collect();
+        if !errors.is_empty() {
+            println!("errors: {}", errors.join("; "));
+        }
+    }
+    if args.idle_streams > 0 {
+        eprintln!(
+            "idle streams: opening {} event streams, {} at a time …",
+            args.idle_streams, args.open_concurrency
+        );
+        let r = idle_run(&args).await?;
+        println!();
+        println!("## Idle event streams");
+        print!("{}", idle_report(&r));
+    }
+    Ok(())
+}
