@@ -30,8 +30,9 @@ pub trait EventBus: Send + Sync + 'static {
     fn sweep(&self, idle_us: u64);
 }
 
-/// Events kept per conversation for resuming streams (a long reply is a few hundred deltas).
-const BUFFER: usize = 1024;
+/// Events kept per conversation for resuming streams. A reply longer than this that is resumed
+/// from its start still ends whole: its `done` event carries the complete stored message.
+const BUFFER: usize = 256;
 /// Live events a slow subscriber may fall behind before its stream is ended (it resumes from the buffer).
 const LIVE: usize = 256;
 

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::formation::Formation;
 use crate::store::conversations::{Message, Role};
@@ -75,36 +74,77 @@ impl ChatEvent {
         }
     }
 
+    /// The event's JSON, serialised straight from the event (no intermediate `Value`).
     pub fn data(&self) -> String {
-        let value = match self {
-            ChatEvent::Message(m) => json!(m),
-            ChatEvent::Delta { message_id, text } => {
-                json!({ "message_id": message_id, "text": text })
-            }
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Data<'a> {
+            Message(&'a Message),
+            Delta {
+                message_id: &'a str,
+                text: &'a str,
+            },
+            Formation {
+                message_id: &'a str,
+                formation: &'a Formation,
+            },
+            Done {
+                message_id: &'a str,
+                message: &'a Message,
+            },
+            Error {
+                message_id: &'a Option<String>,
+                code: &'a str,
+                message: &'a str,
+                retryable: bool,
+            },
+            Typing {
+                role: Role,
+                on: bool,
+            },
+            Handoff {
+                state: HandoffState,
+                operator: &'a Option<String>,
+            },
+        }
+        let data = match self {
+            ChatEvent::Message(m) => Data::Message(m),
+            ChatEvent::Delta { message_id, text } => Data::Delta { message_id, text },
             ChatEvent::Formation {
                 message_id,
                 formation,
-            } => {
-                json!({ "message_id": message_id, "formation": formation })
-            }
+            } => Data::Formation {
+                message_id,
+                formation,
+            },
             ChatEvent::Done {
                 message_id,
                 message,
-            } => json!({ "message_id": message_id, "message": message }),
+            } => Data::Done {
+                message_id,
+                message,
+            },
             ChatEvent::Error {
                 message_id,
                 code,
                 message,
                 retryable,
-            } => {
-                json!({ "message_id": message_id, "code": code, "message": message, "retryable": retryable })
-            }
-            ChatEvent::Typing { role, on } => json!({ "role": role, "on": on }),
-            ChatEvent::Handoff { state, operator } => {
-                json!({ "state": state, "operator": operator })
-            }
+            } => Data::Error {
+                message_id,
+                code,
+                message,
+                retryable: *retryable,
+            },
+            ChatEvent::Typing { role, on } => Data::Typing {
+                role: *role,
+                on: *on,
+            },
+            ChatEvent::Handoff { state, operator } => Data::Handoff {
+                state: *state,
+                operator,
+            },
         };
-        value.to_string()
+        serde_json::to_string(&data).expect("events serialise")
     }
 
     /// The assistant message this event belongs to, if any.

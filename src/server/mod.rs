@@ -166,7 +166,7 @@ pub async fn serve(
                 tokio::select! {
                     _ = tick.tick() => {
                         state.limits.sweep(Duration::from_secs(120));
-                        state.engine.bus().sweep(10 * 60 * 1_000_000);
+                        state.engine.bus().sweep(2 * 60 * 1_000_000);
                     }
                     () = shutdown.cancelled() => break,
                 }

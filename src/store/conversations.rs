@@ -32,16 +32,13 @@ pub fn resolve_visitor(
             )
             .optional()?;
         if let Some(id) = found {
-            c.execute(
-                "UPDATE visitors SET last_seen_at = ?1 WHERE id = ?2",
-                params![now, id],
-            )?;
+            c.prepare_cached("UPDATE visitors SET last_seen_at = ?1 WHERE id = ?2")?
+                .execute(params![now, id])?;
             return Ok((Visitor { id, tenant_id }, secret.to_owned()));
         }
     }
     let secret = format!("v_{}", token::random_base62(32));
-    c.execute(
-        "INSERT INTO visitors (tenant_id, token_hash, first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
+    c.prepare_cached(        "INSERT INTO visitors (tenant_id, token_hash, first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)")?.execute(
         params![tenant_id, token::sha256(&secret), now],
     )?;
     Ok((
@@ -111,34 +108,29 @@ fn conversation(r: &Row) -> rusqlite::Result<Conversation> {
 
 /// The visitor's conversation `public_id`; another visitor's or tenant's is `NotFound`.
 pub fn get_for_visitor(c: &Connection, v: &Visitor, public_id: &str) -> Result<Conversation> {
-    c.query_row(
-        &format!("{CONVERSATION} WHERE public_id = ?1 AND tenant_id = ?2 AND visitor_id = ?3"),
-        params![public_id, v.tenant_id, v.id],
-        conversation,
-    )
+    c.prepare_cached(&format!(
+        "{CONVERSATION} WHERE public_id = ?1 AND tenant_id = ?2 AND visitor_id = ?3"
+    ))?
+    .query_row(params![public_id, v.tenant_id, v.id], conversation)
     .optional()?
     .ok_or_else(|| StoreError::NotFound("conversation".into()))
 }
 
 /// The visitor's most recent conversation that is not closed.
 pub fn latest_open(c: &Connection, v: &Visitor) -> Result<Option<Conversation>> {
-    Ok(c.query_row(
-        &format!(
-            "{CONVERSATION} WHERE tenant_id = ?1 AND visitor_id = ?2 AND status != 'closed'
+    Ok(c.prepare_cached(&format!(
+        "{CONVERSATION} WHERE tenant_id = ?1 AND visitor_id = ?2 AND status != 'closed'
              ORDER BY updated_at DESC, id DESC LIMIT 1"
-        ),
-        params![v.tenant_id, v.id],
-        conversation,
-    )
+    ))?
+    .query_row(params![v.tenant_id, v.id], conversation)
     .optional()?)
 }
 
 pub fn create(c: &Connection, v: &Visitor, page: &Page, locale: &str) -> Result<Conversation> {
     let now = now_ms();
     let public_id = token::public_id("c");
-    c.execute(
-        "INSERT INTO conversations (public_id, tenant_id, visitor_id, page_url, page_title, locale, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    c.prepare_cached(        "INSERT INTO conversations (public_id, tenant_id, visitor_id, page_url, page_title, locale, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)")?.execute(
         params![public_id, v.tenant_id, v.id, page.url, page.title, locale, now],
     )?;
     get_for_visitor(c, v, &public_id)
@@ -150,10 +142,10 @@ pub fn set_status(
     id: i64,
     status: ConversationStatus,
 ) -> Result<()> {
-    c.execute(
+    c.prepare_cached(
         "UPDATE conversations SET status = ?1, updated_at = ?2 WHERE id = ?3 AND tenant_id = ?4",
-        params![status.as_str(), now_ms(), id, tenant_id],
-    )?;
+    )?
+    .execute(params![status.as_str(), now_ms(), id, tenant_id])?;
     Ok(())
 }
 
@@ -290,10 +282,9 @@ pub fn insert(c: &Connection, conv: &Conversation, m: &NewMessage) -> Result<Mes
         .formation
         .as_ref()
         .map(|f| serde_json::to_string(f).expect("formation serialises"));
-    c.execute(
-        "INSERT INTO messages (public_id, tenant_id, conversation_id, role, text, formation, client_id, status,
+    c.prepare_cached(        "INSERT INTO messages (public_id, tenant_id, conversation_id, role, text, formation, client_id, status,
             responder, first_token_ms, latency_ms, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(
         params![
             m.public_id,
             conv.tenant_id,
@@ -309,10 +300,8 @@ pub fn insert(c: &Connection, conv: &Conversation, m: &NewMessage) -> Result<Mes
             now
         ],
     )?;
-    c.execute(
-        "UPDATE conversations SET updated_at = ?1 WHERE id = ?2",
-        params![now, conv.id],
-    )?;
+    c.prepare_cached("UPDATE conversations SET updated_at = ?1 WHERE id = ?2")?
+        .execute(params![now, conv.id])?;
     get(c, conv, &m.public_id)
 }
 
@@ -322,25 +311,19 @@ pub fn find_by_client_id(
     conv: &Conversation,
     client_id: &str,
 ) -> Result<Option<Message>> {
-    Ok(c.query_row(
-        &format!(
-            "{MESSAGE} WHERE m.conversation_id = ?1 AND m.tenant_id = ?2 AND m.client_id = ?3"
-        ),
-        params![conv.id, conv.tenant_id, client_id],
-        message,
-    )
+    Ok(c.prepare_cached(&format!(
+        "{MESSAGE} WHERE m.conversation_id = ?1 AND m.tenant_id = ?2 AND m.client_id = ?3"
+    ))?
+    .query_row(params![conv.id, conv.tenant_id, client_id], message)
     .optional()?
     .map(|(_, m)| m))
 }
 
 pub fn get(c: &Connection, conv: &Conversation, public_id: &str) -> Result<Message> {
-    c.query_row(
-        &format!(
-            "{MESSAGE} WHERE m.public_id = ?1 AND m.conversation_id = ?2 AND m.tenant_id = ?3"
-        ),
-        params![public_id, conv.id, conv.tenant_id],
-        message,
-    )
+    c.prepare_cached(&format!(
+        "{MESSAGE} WHERE m.public_id = ?1 AND m.conversation_id = ?2 AND m.tenant_id = ?3"
+    ))?
+    .query_row(params![public_id, conv.id, conv.tenant_id], message)
     .optional()?
     .map(|(_, m)| m)
     .ok_or_else(|| StoreError::NotFound("message".into()))

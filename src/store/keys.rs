@@ -91,9 +91,8 @@ pub fn issue(
     let secret = format!("{}_{}", kind.marker(), token::random_base62(KEY_CHARS));
     let id = token::public_id("key");
     let public_key = (kind == KeyKind::Public).then_some(secret.as_str());
-    c.execute(
-        "INSERT INTO api_keys (public_id, tenant_id, kind, prefix, hash, public_key, label, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    c.prepare_cached(        "INSERT INTO api_keys (public_id, tenant_id, kind, prefix, hash, public_key, label, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(
         params![
             id,
             tenant_id,
@@ -112,8 +111,7 @@ pub fn issue(
 }
 
 pub fn get(c: &Connection, id: &str) -> Result<ApiKey> {
-    c.query_row(
-        &format!("SELECT {COLUMNS} FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.public_id = ?1"),
+    c.prepare_cached(        &format!("SELECT {COLUMNS} FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.public_id = ?1"))?.query_row(
         [id],
         from_row,
     )
@@ -139,10 +137,8 @@ pub fn revoke(c: &Connection, id: &str) -> Result<ApiKey> {
             "key {id:?} is already revoked"
         )));
     }
-    c.execute(
-        "UPDATE api_keys SET revoked_at = ?1 WHERE public_id = ?2",
-        params![now_ms(), id],
-    )?;
+    c.prepare_cached("UPDATE api_keys SET revoked_at = ?1 WHERE public_id = ?2")?
+        .execute(params![now_ms(), id])?;
     get(c, id)
 }
 
@@ -157,11 +153,11 @@ pub fn verify(
     if presented.len() < PREFIX_LEN || !presented.starts_with(kind.marker()) {
         return Ok(None);
     }
-    Ok(c.query_row(
-        &format!(
-            "SELECT {COLUMNS} FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+    Ok(c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
              WHERE k.hash = ?1 AND k.tenant_id = ?2 AND k.kind = ?3 AND k.revoked_at IS NULL"
-        ),
+    ))?
+    .query_row(
         params![token::sha256(presented), tenant_id, kind.as_str()],
         from_row,
     )
@@ -170,8 +166,7 @@ pub fn verify(
 
 /// Whether the key `id` of the tenant is still active (checked on every widget request).
 pub fn is_active(c: &Connection, tenant_id: i64, id: &str) -> Result<bool> {
-    Ok(c.query_row(
-        "SELECT EXISTS (SELECT 1 FROM api_keys WHERE public_id = ?1 AND tenant_id = ?2 AND revoked_at IS NULL)",
+    Ok(c.prepare_cached(        "SELECT EXISTS (SELECT 1 FROM api_keys WHERE public_id = ?1 AND tenant_id = ?2 AND revoked_at IS NULL)")?.query_row(
         params![id, tenant_id],
         |r| r.get(0),
     )?)
@@ -179,10 +174,8 @@ pub fn is_active(c: &Connection, tenant_id: i64, id: &str) -> Result<bool> {
 
 /// Marks a key as used now.
 pub fn touch(c: &Connection, id: &str) -> Result<()> {
-    c.execute(
-        "UPDATE api_keys SET last_used_at = ?1 WHERE public_id = ?2",
-        params![now_ms(), id],
-    )?;
+    c.prepare_cached("UPDATE api_keys SET last_used_at = ?1 WHERE public_id = ?2")?
+        .execute(params![now_ms(), id])?;
     Ok(())
 }
 

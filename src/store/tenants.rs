@@ -299,8 +299,7 @@ pub fn insert(c: &Connection, slug: &str, name: &str, patch: &TenantPatch) -> Re
         .currency
         .clone()
         .unwrap_or_else(|| locale.default_currency().to_owned());
-    c.execute(
-        "INSERT INTO tenants (slug, name, locale, currency, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    c.prepare_cached(        "INSERT INTO tenants (slug, name, locale, currency, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)")?.execute(
         params![slug, name, locale.as_str(), currency, now],
     )
     .map_err(|e| conflict_on_unique(e, || format!("tenant {slug:?} already exists")))?;
@@ -346,10 +345,8 @@ pub fn update(c: &Connection, slug: &str, patch: &TenantPatch) -> Result<Tenant>
         rate_limit_per_minute = &p.rate_limit_per_minute,
         retention_days = &p.retention_days,
     );
-    c.execute(
-        "UPDATE tenants SET updated_at = ?1 WHERE id = ?2",
-        params![now_ms(), tenant.id],
-    )?;
+    c.prepare_cached("UPDATE tenants SET updated_at = ?1 WHERE id = ?2")?
+        .execute(params![now_ms(), tenant.id])?;
     get(c, slug)
 }
 
@@ -359,22 +356,18 @@ pub fn get(c: &Connection, slug: &str) -> Result<Tenant> {
 }
 
 pub fn find(c: &Connection, slug: &str) -> Result<Option<Tenant>> {
-    Ok(c.query_row(
-        &format!("SELECT {COLUMNS} FROM tenants WHERE slug = ?1"),
-        [slug],
-        from_row,
+    Ok(
+        c.prepare_cached(&format!("SELECT {COLUMNS} FROM tenants WHERE slug = ?1"))?
+            .query_row([slug], from_row)
+            .optional()?,
     )
-    .optional()?)
 }
 
 pub fn get_by_id(c: &Connection, id: i64) -> Result<Tenant> {
-    c.query_row(
-        &format!("SELECT {COLUMNS} FROM tenants WHERE id = ?1"),
-        [id],
-        from_row,
-    )
-    .optional()?
-    .ok_or_else(|| StoreError::NotFound("tenant".into()))
+    c.prepare_cached(&format!("SELECT {COLUMNS} FROM tenants WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound("tenant".into()))
 }
 
 pub fn list(c: &Connection) -> Result<Vec<Tenant>> {
@@ -386,7 +379,8 @@ pub fn list(c: &Connection) -> Result<Vec<Tenant>> {
 /// Removes a tenant and, by cascade, every row it owns.
 pub fn remove(c: &Connection, slug: &str) -> Result<Tenant> {
     let tenant = get(c, slug)?;
-    c.execute("DELETE FROM tenants WHERE id = ?1", [tenant.id])?;
+    c.prepare_cached("DELETE FROM tenants WHERE id = ?1")?
+        .execute([tenant.id])?;
     Ok(tenant)
 }
 
@@ -403,11 +397,10 @@ pub struct TenantCounts {
 
 pub fn counts(c: &Connection, tenant_id: i64) -> Result<TenantCounts> {
     let count = |table: &str| -> Result<i64> {
-        Ok(c.query_row(
-            &format!("SELECT count(*) FROM {table} WHERE tenant_id = ?1"),
-            [tenant_id],
-            |r| r.get(0),
-        )?)
+        Ok(c.prepare_cached(&format!(
+            "SELECT count(*) FROM {table} WHERE tenant_id = ?1"
+        ))?
+        .query_row([tenant_id], |r| r.get(0))?)
     };
     Ok(TenantCounts {
         keys: count("api_keys")?,

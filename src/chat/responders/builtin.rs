@@ -2,6 +2,10 @@
 //! finds products in the catalog (word forms, price phrases, categories, brands), greets, and offers
 //! a human when it cannot help. English and Russian.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 
@@ -21,15 +25,50 @@ const CARDS: usize = 6;
 /// Share of the visitor's words an FAQ entry must contain to be given as the answer.
 const FAQ_CONFIDENCE: f64 = 0.5;
 
+/// How long a tenant's categories and brands are reused before they are read again
+/// (a catalog import shows up in replies within this time).
+const FACETS_FRESH: Duration = Duration::from_secs(30);
+
+/// A tenant's categories and brands.
+type Facets = Arc<(Vec<String>, Vec<String>)>;
+
 pub struct Builtin {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     db: Db,
     /// keepstar's public URL, to make site-relative image paths absolute.
     base_url: String,
+    facets: Mutex<HashMap<i64, (Instant, Facets)>>,
 }
 
 impl Builtin {
     pub fn new(db: Db, base_url: String) -> Builtin {
-        Builtin { db, base_url }
+        Builtin {
+            shared: Arc::new(Shared {
+                db,
+                base_url,
+                facets: Mutex::default(),
+            }),
+        }
+    }
+}
+
+impl Shared {
+    /// The tenant's facets, read at most every [`FACETS_FRESH`] (every search needs them).
+    async fn facets(&self, tenant_id: i64) -> Result<Facets, StoreError> {
+        if let Some((at, facets)) = self.facets.lock().expect("facets").get(&tenant_id)
+            && at.elapsed() < FACETS_FRESH
+        {
+            return Ok(facets.clone());
+        }
+        let facets: Facets = Arc::new(self.db.read(move |c| catalog::facets(c, tenant_id)).await?);
+        self.facets
+            .lock()
+            .expect("facets")
+            .insert(tenant_id, (Instant::now(), facets.clone()));
+        Ok(facets)
     }
 }
 
@@ -39,9 +78,8 @@ impl Responder for Builtin {
     }
 
     fn respond(&self, turn: Turn) -> BoxStream<'static, Result<ReplyPart, ResponderError>> {
-        let db = self.db.clone();
-        let base_url = self.base_url.clone();
-        stream::once(async move { answer(&db, &base_url, &turn).await })
+        let shared = self.shared.clone();
+        stream::once(async move { answer(&shared, &turn).await })
             .flat_map(|result| match result {
                 Ok(parts) => stream::iter(parts.into_iter().map(Ok)).boxed(),
                 Err(e) => stream::iter([Err(ResponderError {
@@ -71,20 +109,19 @@ fn streamed(text: &str) -> Vec<ReplyPart> {
     parts
 }
 
-async fn answer(db: &Db, base_url: &str, turn: &Turn) -> Result<Vec<ReplyPart>, StoreError> {
+async fn answer(shared: &Shared, turn: &Turn) -> Result<Vec<ReplyPart>, StoreError> {
+    let (db, base_url) = (&shared.db, shared.base_url.as_str());
     let tenant = turn.tenant.clone();
     let locale = tenant.locale;
     let understood = understand(&turn.text);
     let mut parts;
     match understood.intent {
         Intent::Greeting => {
-            let (categories, _) = {
-                let id = tenant.id;
-                db.read(move |c| catalog::facets(c, id)).await?
-            };
+            let facets = shared.facets(tenant.id).await?;
+            let categories = &facets.0;
             parts = streamed(&say::greeting(locale, &tenant.name));
             if !categories.is_empty() {
-                parts.push(ReplyPart::Formation(Box::new(category_chips(&categories))));
+                parts.push(ReplyPart::Formation(Box::new(category_chips(categories))));
             }
         }
         Intent::Thanks => parts = streamed(say::thanks(locale)),
@@ -93,9 +130,11 @@ async fn answer(db: &Db, base_url: &str, turn: &Turn) -> Result<Vec<ReplyPart>, 
             parts.push(ReplyPart::Handoff);
         }
         Intent::Search => {
+            let facets = shared.facets(tenant.id).await?;
             let found = {
                 let (tenant, understood) = (tenant.clone(), understood.clone());
-                db.read(move |c| find(c, &tenant, &understood)).await?
+                db.read(move |c| find(c, &tenant, &understood, &facets))
+                    .await?
             };
             parts = match found {
                 Found::Faq(entry) => streamed(&entry.body),
@@ -164,11 +203,16 @@ fn facet_in(names: &[String], terms: &[String]) -> Option<(String, Vec<String>)>
         .map(|(name, stems)| (name.clone(), stems))
 }
 
-fn find(c: &rusqlite::Connection, tenant: &Tenant, u: &Understood) -> Result<Found, StoreError> {
-    let (categories, brands) = catalog::facets(c, tenant.id)?;
+fn find(
+    c: &rusqlite::Connection,
+    tenant: &Tenant,
+    u: &Understood,
+    facets: &Facets,
+) -> Result<Found, StoreError> {
+    let (categories, brands) = (&facets.0, &facets.1);
     let mut terms = u.terms.clone();
-    let category = facet_in(&categories, &terms);
-    let brand = facet_in(&brands, &terms);
+    let category = facet_in(categories, &terms);
+    let brand = facet_in(brands, &terms);
     for (_, stems) in category.iter().chain(brand.iter()) {
         terms.retain(|t| !stems.contains(t));
     }
@@ -223,7 +267,9 @@ fn find(c: &rusqlite::Connection, tenant: &Tenant, u: &Understood) -> Result<Fou
     if let Some((_, entry)) = faq {
         return Ok(Found::Faq(entry));
     }
-    Ok(Found::Nothing { categories })
+    Ok(Found::Nothing {
+        categories: categories.clone(),
+    })
 }
 
 /// "Tents under $300", "Палатки до 15 000 ₽", "$100 – $300".
