@@ -161,6 +161,17 @@ impl TestApp {
         Turn { events }
     }
 
+    /// The visitor's history (`GET /api/v1/messages`, optionally of one conversation).
+    pub async fn history(&self, s: &Session, conversation: Option<&str>) -> Value {
+        let path = match conversation {
+            Some(c) => format!("/api/v1/messages?conversation={c}"),
+            None => "/api/v1/messages".to_owned(),
+        };
+        let res = self.get(&path).bearer_auth(&s.token).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
     pub async fn events(
         &self,
         s: &Session,

@@ -54,15 +54,7 @@ async fn a_full_turn_streams_text_and_cards_then_stores_them() {
         .collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
 
-    let history: serde_json::Value = app
-        .get(&format!("/api/v1/messages?conversation={conversation}"))
-        .bearer_auth(&s.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history = app.history(&s, Some(&conversation)).await;
     let messages = history["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 2);
     assert_eq!(messages[1]["role"], "assistant");
@@ -126,15 +118,7 @@ async fn history_survives_a_restart_and_a_stale_stream_gets_what_it_missed() {
         Some(conversation.as_str()),
         "their conversation is offered"
     );
-    let history: serde_json::Value = app
-        .get("/api/v1/messages")
-        .bearer_auth(&again.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history = app.history(&again, None).await;
     let texts: Vec<&str> = history["messages"]
         .as_array()
         .unwrap()
@@ -211,15 +195,7 @@ async fn a_retried_client_id_is_stored_and_answered_once() {
     let two: serde_json::Value = post().await.unwrap().json().await.unwrap();
     assert_eq!(one["message"]["id"], two["message"]["id"]);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let history: serde_json::Value = app
-        .get("/api/v1/messages")
-        .bearer_auth(&s.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history = app.history(&s, None).await;
     let roles: Vec<&str> = history["messages"]
         .as_array()
         .unwrap()
@@ -261,15 +237,7 @@ async fn asking_for_a_human_stops_the_ai() {
     // The visitor's next message is stored but the AI does not answer it.
     app.send(&s, "anyone there?").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let history: serde_json::Value = app
-        .get("/api/v1/messages")
-        .bearer_auth(&s.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history = app.history(&s, None).await;
     let last = history["messages"]
         .as_array()
         .unwrap()

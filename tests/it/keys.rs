@@ -4,21 +4,6 @@ use keepstar::store::keys::{self, KeyKind};
 
 use crate::support::Kit;
 
-fn shop() -> Kit {
-    let kit = Kit::init();
-    kit.run(&[
-        "tenant",
-        "add",
-        "shop",
-        "--name",
-        "Shop",
-        "--origin",
-        "https://shop.example",
-    ])
-    .ok();
-    kit
-}
-
 /// Every byte of the database files, the WAL included.
 fn raw_db(kit: &Kit) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -36,7 +21,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 
 #[test]
 fn the_done_when_path_prints_a_working_snippet() {
-    let kit = shop();
+    let kit = Kit::with_shop();
     let key = kit
         .run(&["key", "issue", "shop"])
         .ok()
@@ -59,7 +44,7 @@ fn the_done_when_path_prints_a_working_snippet() {
 
 #[test]
 fn keys_carry_enough_randomness_and_differ() {
-    let kit = shop();
+    let kit = Kit::with_shop();
     let a = kit
         .run(&["key", "issue", "shop", "--secret"])
         .ok()
@@ -83,7 +68,7 @@ fn keys_carry_enough_randomness_and_differ() {
 
 #[test]
 fn a_secret_key_is_shown_once_and_stored_only_as_a_hash() {
-    let kit = shop();
+    let kit = Kit::with_shop();
     let run = kit
         .run(&["key", "issue", "shop", "--secret", "--label", "crm sync"])
         .ok();
@@ -108,7 +93,7 @@ fn a_secret_key_is_shown_once_and_stored_only_as_a_hash() {
 
 #[test]
 fn revoked_keys_stop_working_at_once() {
-    let kit = shop();
+    let kit = Kit::with_shop();
     let public = kit
         .run(&["key", "issue", "shop"])
         .ok()
@@ -174,7 +159,7 @@ fn revoked_keys_stop_working_at_once() {
 
 #[test]
 fn a_key_works_only_for_its_own_tenant() {
-    let kit = shop();
+    let kit = Kit::with_shop();
     kit.run(&["tenant", "add", "other", "--name", "Other"]).ok();
     let key = kit
         .run(&["key", "issue", "shop"])
@@ -203,7 +188,7 @@ fn a_key_works_only_for_its_own_tenant() {
 
 #[test]
 fn key_refusals_change_nothing() {
-    let kit = shop();
+    let kit = Kit::with_shop();
     kit.run(&["key", "issue", "shop"]).ok();
     let id = kit.run(&["key", "list", "shop", "--json"]).ok().json()[0]["id"]
         .as_str()
@@ -226,7 +211,7 @@ fn key_refusals_change_nothing() {
 
 #[test]
 fn snippet_picks_the_newest_active_public_key_or_the_one_asked_for() {
-    let kit = shop();
+    let kit = Kit::with_shop();
     let first = kit
         .run(&["key", "issue", "shop"])
         .ok()

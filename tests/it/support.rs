@@ -61,6 +61,22 @@ impl Kit {
         kit
     }
 
+    /// An initialised kit with tenant `shop` allowed on https://shop.example.
+    pub fn with_shop() -> Kit {
+        let kit = Kit::init();
+        kit.run(&[
+            "tenant",
+            "add",
+            "shop",
+            "--name",
+            "Shop",
+            "--origin",
+            "https://shop.example",
+        ])
+        .ok();
+        kit
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

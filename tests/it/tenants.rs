@@ -4,24 +4,9 @@ use serde_json::json;
 
 use crate::support::Kit;
 
-fn shop() -> Kit {
-    let kit = Kit::init();
-    kit.run(&[
-        "tenant",
-        "add",
-        "shop",
-        "--name",
-        "Shop",
-        "--origin",
-        "https://shop.example",
-    ])
-    .ok();
-    kit
-}
-
 #[test]
 fn add_show_and_list() {
-    let kit = shop();
+    let kit = Kit::with_shop();
     kit.run(&[
         "tenant",
         "add",
@@ -83,7 +68,7 @@ fn add_show_and_list() {
 
 #[test]
 fn set_changes_branding_origins_and_provider_settings() {
-    let kit = shop();
+    let kit = Kit::with_shop();
     kit.run(&[
         "tenant",
         "set",
@@ -162,7 +147,7 @@ fn set_changes_branding_origins_and_provider_settings() {
 
 #[test]
 fn bad_input_is_refused_and_changes_nothing() {
-    let kit = shop();
+    let kit = Kit::with_shop();
     let before = kit.dump();
     let cases: &[(&[&str], &str)] = &[
         (&["tenant", "add", "Shop!", "--name", "X"], "invalid slug"),
@@ -259,7 +244,7 @@ fn bad_input_is_refused_and_changes_nothing() {
 
 #[test]
 fn remove_takes_everything_the_tenant_owns() {
-    let kit = shop();
+    let kit = Kit::with_shop();
     kit.run(&["tenant", "add", "other", "--name", "Other"]).ok();
     kit.run(&["key", "issue", "shop"]).ok();
     kit.run(&["key", "issue", "other"]).ok();
@@ -278,7 +263,7 @@ fn remove_takes_everything_the_tenant_owns() {
 
 #[test]
 fn every_change_is_audited_without_secrets() {
-    let kit = shop();
+    let kit = Kit::with_shop();
     kit.run(&["tenant", "set", "shop", "--name", "Shop Two"])
         .ok();
     let secret = kit
