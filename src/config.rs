@@ -38,6 +38,7 @@ struct FileConfig {
     encryption_key: Option<Secret>,
     trusted_proxies: Option<Vec<String>>,
     limits: Option<Limits>,
+    upstream: Option<Upstream>,
 }
 
 /// Abuse limits of the public widget API. Per-minute rates allow their whole minute as a burst.
@@ -68,6 +69,42 @@ impl Default for Limits {
     }
 }
 
+/// How keepstar treats a tenant's upstream (an LLM API or a webhook): deadlines, retries and the
+/// circuit breaker. Times are milliseconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Upstream {
+    pub connect_timeout_ms: u64,
+    /// From sending the request to the first line of the answer.
+    pub first_token_timeout_ms: u64,
+    /// The longest silence between two lines of a streamed answer.
+    pub idle_timeout_ms: u64,
+    /// The whole answer, tool rounds and retries included.
+    pub total_timeout_ms: u64,
+    /// Extra attempts after a connection failure, a 429 or a 5xx, before any answer arrived.
+    pub retries: u32,
+    /// Consecutive failures after which a tenant's upstream is not called for `breaker_cooldown_ms`.
+    pub breaker_failures: u32,
+    pub breaker_cooldown_ms: u64,
+    /// Tool rounds an LLM may take in one reply.
+    pub max_tool_rounds: u32,
+}
+
+impl Default for Upstream {
+    fn default() -> Upstream {
+        Upstream {
+            connect_timeout_ms: 5_000,
+            first_token_timeout_ms: 30_000,
+            idle_timeout_ms: 30_000,
+            total_timeout_ms: 120_000,
+            retries: 2,
+            breaker_failures: 5,
+            breaker_cooldown_ms: 30_000,
+            max_tool_rounds: 4,
+        }
+    }
+}
+
 /// Values given on the command line (clap fills them from `KEEPSTAR_*` env twins too).
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -92,6 +129,7 @@ pub struct Config {
     /// Addresses whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub limits: Limits,
+    pub upstream: Upstream,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -181,6 +219,7 @@ impl Config {
                 })
                 .collect::<Result<_, _>>()?,
             limits: file.limits.unwrap_or_default(),
+            upstream: file.upstream.unwrap_or_default(),
         })
     }
 
@@ -266,6 +305,17 @@ encryption_key = "{encryption}"
 # max_message_chars = 4000
 # max_body_bytes = 32768
 # session_ttl_secs = 3600
+
+# Calls to LLM providers and webhooks (defaults shown; milliseconds).
+# [upstream]
+# connect_timeout_ms = 5000
+# first_token_timeout_ms = 30000
+# idle_timeout_ms = 30000
+# total_timeout_ms = 120000
+# retries = 2
+# breaker_failures = 5
+# breaker_cooldown_ms = 30000
+# max_tool_rounds = 4
 "#,
         data_dir = data_dir
             .display()

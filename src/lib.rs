@@ -8,6 +8,7 @@ pub mod formation;
 pub mod import;
 pub mod money;
 pub mod origin;
+pub mod seal;
 pub mod server;
 pub mod store;
 pub mod text;

@@ -1,6 +1,6 @@
 //! Products as formation items, cards and details, priced for the tenant's locale.
 
-use crate::formation::{Action, Attribute, Body, Formation, Item, Layout, Price};
+use crate::formation::{Action, Attribute, Body, Formation, Item, Layout, Price, Row};
 use crate::money;
 use crate::store::catalog::Product;
 use crate::store::tenants::Locale;
@@ -87,23 +87,11 @@ pub fn detail(p: &Product, locale: Locale, base_url: &str) -> Formation {
     item.attributes = p
         .attributes
         .iter()
-        .filter_map(|(name, value)| {
-            let value = match value {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Number(n) => n.to_string(),
-                serde_json::Value::Bool(b) => match (b, locale) {
-                    (true, Locale::En) => "yes".into(),
-                    (false, Locale::En) => "no".into(),
-                    (true, Locale::Ru) => "да".into(),
-                    (false, Locale::Ru) => "нет".into(),
-                },
-                _ => return None,
-            };
-            Some(Attribute {
-                name: humanize(name),
-                value,
-            })
+        .map(|(name, value)| Attribute {
+            name: humanize(name),
+            value: attribute_text(locale)(value),
         })
+        .filter(|a| !a.value.is_empty())
         .collect();
     let mut fallback = item.title.clone();
     if let Some(p) = &item.price {
@@ -118,6 +106,99 @@ pub fn detail(p: &Product, locale: Locale, base_url: &str) -> Formation {
         },
         fallback,
     )
+}
+
+/// Products side by side: price, brand, rating and every attribute any of them has.
+pub fn comparison(products: &[Product], locale: Locale, base_url: &str) -> Formation {
+    let items: Vec<Item> = products.iter().map(|p| item(p, locale, base_url)).collect();
+    let (price, brand, rating) = match locale {
+        Locale::En => ("Price", "Brand", "Rating"),
+        Locale::Ru => ("Цена", "Бренд", "Рейтинг"),
+    };
+    let mut rows = vec![
+        Row {
+            name: price.into(),
+            values: items
+                .iter()
+                .map(|i| {
+                    i.price
+                        .as_ref()
+                        .map(|p| p.display.clone())
+                        .unwrap_or_default()
+                })
+                .collect(),
+        },
+        Row {
+            name: brand.into(),
+            values: products
+                .iter()
+                .map(|p| p.brand.clone().unwrap_or_default())
+                .collect(),
+        },
+        Row {
+            name: rating.into(),
+            values: products
+                .iter()
+                .map(|p| p.rating.map(|r| format!("{r:.1}")).unwrap_or_default())
+                .collect(),
+        },
+    ];
+    let mut keys: Vec<&String> = Vec::new();
+    for p in products {
+        for k in p.attributes.keys() {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    for key in keys {
+        rows.push(Row {
+            name: humanize(key),
+            values: products
+                .iter()
+                .map(|p| {
+                    p.attributes
+                        .get(key)
+                        .map(attribute_text(locale))
+                        .unwrap_or_default()
+                })
+                .collect(),
+        });
+    }
+    rows.retain(|r| r.values.iter().any(|v| !v.is_empty()));
+    let fallback = rows
+        .iter()
+        .map(|r| format!("{}: {}", r.name, r.values.join(" | ")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let header = items
+        .iter()
+        .map(|i| i.title.as_str())
+        .collect::<Vec<_>>()
+        .join(" | ");
+    Formation::new(
+        Body::Comparison {
+            title: None,
+            items,
+            rows,
+        },
+        format!("{header}\n{fallback}"),
+    )
+}
+
+/// An attribute's value as the locale writes it (`true` → "yes" / "да").
+fn attribute_text(locale: Locale) -> impl Fn(&serde_json::Value) -> String {
+    move |value| match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Bool(b) => match (b, locale) {
+            (true, Locale::En) => "yes".into(),
+            (false, Locale::En) => "no".into(),
+            (true, Locale::Ru) => "да".into(),
+            (false, Locale::Ru) => "нет".into(),
+        },
+        _ => String::new(),
+    }
 }
 
 /// `weight_g` → `Weight g`.

@@ -17,17 +17,18 @@ use tokio_util::task::TaskTracker;
 
 use self::bus::EventBus;
 use self::event::{ChatEvent, HandoffState};
-use self::responders::{ReplyPart, Responder, Turn};
+use self::responders::{ReplyPart, Responder, Turn, Usage};
 use crate::formation::Formation;
 use crate::store::conversations::{
     self, Conversation, ConversationStatus, Message, MessageStatus, NewMessage, Page, Role, Visitor,
 };
-use crate::store::tenants::{Locale, Tenant};
-use crate::store::{Db, StoreError};
+use crate::store::tenants::{Locale, Provider, Tenant};
+use crate::store::{Db, StoreError, usage};
 
 /// Picks the responder for a tenant.
 pub trait Responders: Send + Sync + 'static {
-    fn for_tenant(&self, tenant: &Tenant) -> Arc<dyn Responder>;
+    /// The tenant's responder; `within_budget` is false once its monthly LLM budget is spent.
+    fn for_tenant(&self, tenant: &Tenant, within_budget: bool) -> Arc<dyn Responder>;
 }
 
 #[derive(Clone)]
@@ -95,6 +96,7 @@ impl Engine {
         incoming: Incoming,
     ) -> Result<Posted, StoreError> {
         let locale = tenant.locale.as_str();
+        let page = incoming.page.clone();
         let (conversation, message, created) = self
             .inner
             .db
@@ -134,7 +136,9 @@ impl Engine {
             let turn = Turn {
                 tenant,
                 conversation: conversation.clone(),
+                message_id: message.id.clone(),
                 text: message.text.clone(),
+                page,
             };
             let (inner, id) = (self.inner.clone(), reply_id.clone());
             self.inner
@@ -220,10 +224,35 @@ impl Inner {
         }
     }
 
+    /// Whether the tenant may still spend on its LLM this month (always, without a budget).
+    async fn within_budget(&self, tenant: &Tenant) -> bool {
+        let Some(budget) = tenant.limits.monthly_budget_micros else {
+            return true;
+        };
+        if tenant.provider.kind == Provider::Builtin {
+            return true;
+        }
+        let id = tenant.id;
+        match self
+            .db
+            .read(move |c| usage::month_spend(c, id, crate::store::now_ms()))
+            .await
+        {
+            Ok(spent) => spent < budget,
+            Err(e) => {
+                // Not knowing the spend must not silence the shop's assistant.
+                tracing::warn!(tenant = %tenant.slug, error = %e, "reading the month's spend failed");
+                true
+            }
+        }
+    }
+
     async fn answer(&self, turn: Turn, reply_id: &str) {
         let conv = turn.conversation.clone();
         let started = Instant::now();
-        let responder = self.responders.for_tenant(&turn.tenant);
+        let responder = self
+            .responders
+            .for_tenant(&turn.tenant, self.within_budget(&turn.tenant).await);
         let publish = |event: ChatEvent| {
             self.bus.publish(conv.id, &event);
         };
@@ -235,6 +264,7 @@ impl Inner {
         let mut formation: Option<Formation> = None;
         let mut first_token_ms = None;
         let mut handoff = false;
+        let mut usage: Option<Usage> = None;
         let mut failure = None;
         let mut parts = responder.respond(turn.clone());
         loop {
@@ -265,6 +295,11 @@ impl Inner {
                     formation = Some(f);
                 }
                 Some(Ok(ReplyPart::Handoff)) => handoff = true,
+                Some(Ok(ReplyPart::Usage(u))) => {
+                    let sum = usage.get_or_insert_default();
+                    sum.prompt_tokens += u.prompt_tokens;
+                    sum.completion_tokens += u.completion_tokens;
+                }
                 Some(Err(e)) => {
                     tracing::warn!(conversation = %conv.public_id, responder = responder.name(), error = %e, "responder failed");
                     failure = Some((
@@ -288,12 +323,28 @@ impl Inner {
         reply.responder = Some(responder.name().to_owned());
         reply.first_token_ms = first_token_ms;
         reply.latency_ms = Some(started.elapsed().as_millis() as i64);
+        if let Some(u) = usage {
+            reply.prompt_tokens = Some(u.prompt_tokens);
+            reply.completion_tokens = Some(u.completion_tokens);
+            reply.cost_micros = Some(
+                turn.tenant
+                    .provider
+                    .cost_micros(u.prompt_tokens, u.completion_tokens),
+            );
+        }
         let tenant_id = turn.tenant.id;
         let stored = {
             let conv = conv.clone();
             self.db
                 .write(move |c| {
                     let m = conversations::insert(c, &conv, &reply)?;
+                    if let (Some(p), Some(k), Some(cost)) = (
+                        reply.prompt_tokens,
+                        reply.completion_tokens,
+                        reply.cost_micros,
+                    ) {
+                        usage::record(c, tenant_id, m.created_at, p, k, cost)?;
+                    }
                     if handoff {
                         conversations::set_status(
                             c,

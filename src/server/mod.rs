@@ -62,7 +62,7 @@ impl AppState {
             hint: Some("set session_secret in keepstar.toml or KEEPSTAR_SESSION_SECRET(_FILE); `keepstar init` writes one".into()),
         })?;
         let config = Arc::new(config);
-        let responders = Arc::new(Registry::new(db.clone(), config.public_url.clone()));
+        let responders = Arc::new(Registry::new(db.clone(), &config));
         let engine = Engine::new(
             db.clone(),
             Arc::new(InProcessBus::default()),

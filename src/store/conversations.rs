@@ -232,6 +232,9 @@ pub struct NewMessage {
     pub responder: Option<String>,
     pub first_token_ms: Option<i64>,
     pub latency_ms: Option<i64>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub cost_micros: Option<i64>,
 }
 
 impl NewMessage {
@@ -246,6 +249,9 @@ impl NewMessage {
             responder: None,
             first_token_ms: None,
             latency_ms: None,
+            prompt_tokens: None,
+            completion_tokens: None,
+            cost_micros: None,
         }
     }
 }
@@ -283,8 +289,8 @@ pub fn insert(c: &Connection, conv: &Conversation, m: &NewMessage) -> Result<Mes
         .as_ref()
         .map(|f| serde_json::to_string(f).expect("formation serialises"));
     c.prepare_cached(        "INSERT INTO messages (public_id, tenant_id, conversation_id, role, text, formation, client_id, status,
-            responder, first_token_ms, latency_ms, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(
+            responder, first_token_ms, latency_ms, prompt_tokens, completion_tokens, cost_micros, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")?.execute(
         params![
             m.public_id,
             conv.tenant_id,
@@ -297,6 +303,9 @@ pub fn insert(c: &Connection, conv: &Conversation, m: &NewMessage) -> Result<Mes
             m.responder,
             m.first_token_ms,
             m.latency_ms,
+            m.prompt_tokens,
+            m.completion_tokens,
+            m.cost_micros,
             now
         ],
     )?;

@@ -9,6 +9,7 @@ pub mod kb;
 pub mod keys;
 mod migrations;
 pub mod tenants;
+pub mod usage;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -65,6 +65,25 @@ impl Provider {
     }
 }
 
+/// What a tenant's visitors get once its monthly LLM budget is spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OverBudget {
+    /// Answers from the catalog and FAQ, offline.
+    Builtin,
+    /// A short notice and the offer of a person.
+    Message,
+}
+
+impl OverBudget {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OverBudget::Builtin => "builtin",
+            OverBudget::Message => "message",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Position {
@@ -115,12 +134,27 @@ pub struct ProviderSettings {
     pub system_prompt: Option<String>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<i64>,
+    /// Price of 1 000 prompt tokens, in millionths of the billing currency.
+    pub price_prompt_micros: Option<i64>,
+    /// Price of 1 000 completion tokens, in millionths of the billing currency.
+    pub price_completion_micros: Option<i64>,
+}
+
+impl ProviderSettings {
+    /// What `prompt` and `completion` tokens cost, in millionths (rounded up).
+    pub fn cost_micros(&self, prompt: i64, completion: i64) -> i64 {
+        let part = |tokens: i64, price: Option<i64>| -> i64 {
+            (tokens.max(0) * price.unwrap_or(0).max(0) + 999) / 1000
+        };
+        part(prompt, self.price_prompt_micros) + part(completion, self.price_completion_micros)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Limits {
     pub rate_limit_per_minute: Option<i64>,
     pub monthly_budget_micros: Option<i64>,
+    pub over_budget: OverBudget,
     pub retention_days: Option<i64>,
 }
 
@@ -144,7 +178,13 @@ pub struct TenantPatch {
     pub system_prompt: Option<Option<String>>,
     pub temperature: Option<Option<f64>>,
     pub max_tokens: Option<Option<i64>>,
+    pub price_prompt_micros: Option<Option<i64>>,
+    pub price_completion_micros: Option<Option<i64>>,
+    /// A provider key sealed for this tenant (see `crate::seal`), or `Some(None)` to forget it.
+    pub api_key_sealed: Option<Option<Vec<u8>>>,
     pub rate_limit_per_minute: Option<Option<i64>>,
+    pub monthly_budget_micros: Option<Option<i64>>,
+    pub over_budget: Option<OverBudget>,
     pub retention_days: Option<Option<i64>>,
 }
 
@@ -221,6 +261,12 @@ impl TenantPatch {
                     "invalid environment variable name {var:?}: use A-Z, 0-9 and _ (the name, not the key itself)"
                 ));
             }
+            if var.starts_with("KEEPSTAR_") {
+                // keepstar's own secrets live there; a provider would be sent them.
+                return bad(format!(
+                    "the variable {var:?} holds keepstar's own settings: name one of your own, e.g. SHOP_OPENAI_KEY"
+                ));
+            }
         }
         if let Some(Some(t)) = self
             .temperature
@@ -232,6 +278,17 @@ impl TenantPatch {
             ("max tokens", self.max_tokens, 200_000),
             ("rate limit", self.rate_limit_per_minute, 100_000),
             ("retention days", self.retention_days, 36_500),
+            ("prompt price", self.price_prompt_micros, 1_000_000_000),
+            (
+                "completion price",
+                self.price_completion_micros,
+                1_000_000_000,
+            ),
+            (
+                "monthly budget",
+                self.monthly_budget_micros,
+                1_000_000_000_000,
+            ),
         ] {
             if let Some(Some(v)) = value.filter(|v| v.is_some_and(|v| !(1..=max).contains(&v))) {
                 return bad(format!("invalid {what} {v}: use 1 to {max}"));
@@ -243,7 +300,8 @@ impl TenantPatch {
 
 const COLUMNS: &str = "id, slug, name, locale, currency, greeting, color, position, logo_url, launcher_text, \
     origins, provider, model, base_url, api_key_env, api_key_sealed IS NOT NULL, webhook_url, system_prompt, \
-    temperature, max_tokens, rate_limit_per_minute, monthly_budget_micros, retention_days, created_at, updated_at";
+    temperature, max_tokens, rate_limit_per_minute, monthly_budget_micros, retention_days, created_at, updated_at, \
+    price_prompt_micros, price_completion_micros, over_budget";
 
 fn from_row(r: &Row) -> rusqlite::Result<Tenant> {
     let origins: String = r.get(10)?;
@@ -274,10 +332,17 @@ fn from_row(r: &Row) -> rusqlite::Result<Tenant> {
             system_prompt: r.get(17)?,
             temperature: r.get(18)?,
             max_tokens: r.get(19)?,
+            price_prompt_micros: r.get(25)?,
+            price_completion_micros: r.get(26)?,
         },
         limits: Limits {
             rate_limit_per_minute: r.get(20)?,
             monthly_budget_micros: r.get(21)?,
+            over_budget: if r.get::<_, String>(27)? == "message" {
+                OverBudget::Message
+            } else {
+                OverBudget::Builtin
+            },
             retention_days: r.get(22)?,
         },
         created_at: r.get(23)?,
@@ -342,7 +407,12 @@ pub fn update(c: &Connection, slug: &str, patch: &TenantPatch) -> Result<Tenant>
         system_prompt = &p.system_prompt,
         temperature = &p.temperature,
         max_tokens = &p.max_tokens,
+        price_prompt_micros = &p.price_prompt_micros,
+        price_completion_micros = &p.price_completion_micros,
+        api_key_sealed = &p.api_key_sealed,
         rate_limit_per_minute = &p.rate_limit_per_minute,
+        monthly_budget_micros = &p.monthly_budget_micros,
+        over_budget = p.over_budget.map(OverBudget::as_str),
         retention_days = &p.retention_days,
     );
     c.prepare_cached("UPDATE tenants SET updated_at = ?1 WHERE id = ?2")?
@@ -410,4 +480,14 @@ pub fn counts(c: &Connection, tenant_id: i64) -> Result<TenantCounts> {
         conversations: count("conversations")?,
         messages: count("messages")?,
     })
+}
+
+/// The tenant's sealed provider key, if one is stored.
+pub fn sealed_key(c: &Connection, tenant_id: i64) -> Result<Option<Vec<u8>>> {
+    Ok(
+        c.prepare_cached("SELECT api_key_sealed FROM tenants WHERE id = ?1")?
+            .query_row([tenant_id], |r| r.get(0))
+            .optional()?
+            .flatten(),
+    )
 }

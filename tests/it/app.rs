@@ -21,17 +21,20 @@ pub struct TestApp {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-/// Extra lines for keepstar.toml (e.g. a `[limits]` table).
+/// Extra lines for keepstar.toml (top-level keys first, then tables such as `[limits]`).
 pub async fn spawn_with(extra_config: &str) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = keepstar::config::initial_file("https://chat.example.com", Path::new("data"));
     if extra_config.contains("trusted_proxies") {
         config = config.replace("trusted_proxies = []\n", "");
     }
-    // Top-level keys go before the file's own; a [limits] table after it.
-    let (top, table) = match extra_config.split_once("[limits]") {
-        Some((top, rest)) => (top, format!("[limits]{rest}")),
-        None => (extra_config, String::new()),
+    // Top-level keys go before the file's own; tables ([limits], [upstream]) after it.
+    let (top, table) = match extra_config
+        .find("\n[")
+        .or(extra_config.starts_with('[').then_some(0))
+    {
+        Some(at) => extra_config.split_at(at),
+        None => (extra_config, ""),
     };
     let config = format!("{top}\n{config}\n{table}\n");
     std::fs::write(dir.path().join("keepstar.toml"), config).unwrap();
@@ -94,6 +97,15 @@ impl TestApp {
                 let t = tenants::get(c, &slug)?;
                 Ok(keys::active_public(c, t.id)?.unwrap().public_key.unwrap())
             })
+            .await
+            .unwrap()
+    }
+
+    /// Changes a tenant's settings (its provider, say), as `keepstar tenant set` would.
+    pub async fn set_tenant(&self, slug: &str, patch: tenants::TenantPatch) -> tenants::Tenant {
+        let slug = slug.to_owned();
+        self.db
+            .write(move |c| tenants::update(c, &slug, &patch))
             .await
             .unwrap()
     }

@@ -41,7 +41,7 @@ impl Responder for Flaky {
 struct Only(Arc<dyn Responder>);
 
 impl Responders for Only {
-    fn for_tenant(&self, _tenant: &Tenant) -> Arc<dyn Responder> {
+    fn for_tenant(&self, _tenant: &Tenant, _within_budget: bool) -> Arc<dyn Responder> {
         self.0.clone()
     }
 }

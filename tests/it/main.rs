@@ -1,13 +1,17 @@
 //! The one integration-test binary: the real `keepstar` binary in temp dirs, and the library.
 
+mod anthropic;
 mod app;
 mod backup;
 mod builtin;
 mod cli;
 mod conversation;
 mod engine;
+mod fake;
+mod hooks;
 mod import;
 mod keys;
+mod openai;
 mod schema;
 mod support;
 mod tenants;

@@ -1,19 +1,27 @@
 //! Who answers: one trait, one implementation per provider (SPEC §8).
 
+pub mod anthropic;
 pub mod builtin;
+pub mod hook;
+pub mod openai;
+pub mod prompt;
+pub mod tools;
+pub mod upstream;
 
 use std::sync::Arc;
 
+use futures_util::StreamExt;
+use futures_util::stream::{self, BoxStream};
+
 use self::builtin::Builtin;
+use self::upstream::Upstream;
 use super::Responders;
-use crate::store::Db;
-use crate::store::tenants::Provider;
-
-use futures_util::stream::BoxStream;
-
+use crate::config::{Config, Secret};
 use crate::formation::Formation;
-use crate::store::conversations::Conversation;
-use crate::store::tenants::Tenant;
+use crate::seal::Sealer;
+use crate::store::Db;
+use crate::store::conversations::{Conversation, Page};
+use crate::store::tenants::{self, Locale, OverBudget, Provider, Tenant};
 
 /// A piece of a reply, in the order the visitor should see them.
 #[derive(Debug, Clone)]
@@ -23,6 +31,25 @@ pub enum ReplyPart {
     Formation(Box<Formation>),
     /// The responder hands the conversation to a human.
     Handoff,
+    /// Tokens the reply used (added up when a reply takes several calls).
+    Usage(Usage),
+}
+
+/// Tokens an LLM call used, as the provider counted them or as estimated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+}
+
+impl Usage {
+    /// About four characters per token, for providers that do not count.
+    pub fn estimate(prompt_chars: usize, completion_chars: usize) -> Usage {
+        Usage {
+            prompt_tokens: prompt_chars.div_ceil(4) as i64,
+            completion_tokens: completion_chars.div_ceil(4) as i64,
+        }
+    }
 }
 
 /// Why a responder could not finish; `message` is for logs, never for the visitor.
@@ -34,12 +61,26 @@ pub struct ResponderError {
     pub retryable: bool,
 }
 
+impl ResponderError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> ResponderError {
+        ResponderError {
+            code,
+            message: message.into(),
+            retryable: true,
+        }
+    }
+}
+
 /// What a responder knows about the turn it answers.
 #[derive(Debug, Clone)]
 pub struct Turn {
     pub tenant: Arc<Tenant>,
     pub conversation: Conversation,
+    /// The visitor's message being answered (its public id) and its text.
+    pub message_id: String,
     pub text: String,
+    /// The page the visitor sent it from.
+    pub page: Page,
 }
 
 pub trait Responder: Send + Sync + 'static {
@@ -49,25 +90,137 @@ pub trait Responder: Send + Sync + 'static {
     fn respond(&self, turn: Turn) -> BoxStream<'static, Result<ReplyPart, ResponderError>>;
 }
 
+/// What the responders that call out share: the store, keepstar's public URL, the HTTP client
+/// with its deadlines and breakers, and the means to open stored provider keys.
+pub struct Shared {
+    pub db: Db,
+    pub base_url: String,
+    pub upstream: Upstream,
+    sealer: Option<Sealer>,
+}
+
+impl Shared {
+    pub fn new(db: Db, config: &Config) -> Shared {
+        Shared {
+            db,
+            base_url: config.public_url.clone(),
+            upstream: Upstream::new(config.upstream.clone()),
+            sealer: config.encryption_key.as_ref().map(Sealer::new),
+        }
+    }
+
+    /// The tenant's provider key: from the environment variable the tenant names (or the file
+    /// `<VAR>_FILE` names), else the key stored sealed in the database; `None` when it has neither.
+    pub async fn provider_key(&self, tenant: &Tenant) -> Result<Option<Secret>, ResponderError> {
+        if let Some(var) = &tenant.provider.api_key_env {
+            return key_from_env(var).map(Some);
+        }
+        if !tenant.provider.api_key_stored {
+            return Ok(None);
+        }
+        let id = tenant.id;
+        let sealed = self
+            .db
+            .read(move |c| tenants::sealed_key(c, id))
+            .await
+            .map_err(|e| ResponderError::new("store_failed", e.to_string()))?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let sealer = self.sealer.as_ref().ok_or_else(|| ResponderError {
+            code: "provider_key_unavailable",
+            message: "a provider key is stored but no encryption_key is configured".into(),
+            retryable: false,
+        })?;
+        sealer
+            .open(id, &sealed)
+            .map(Some)
+            .map_err(|e| ResponderError {
+                code: "provider_key_unavailable",
+                message: e.to_string(),
+                retryable: false,
+            })
+    }
+}
+
+/// Reads `var`, or the file named by `<var>_FILE` (trimmed).
+pub fn key_from_env(var: &str) -> Result<Secret, ResponderError> {
+    let missing = |message: String| ResponderError {
+        code: "provider_key_unavailable",
+        message,
+        retryable: false,
+    };
+    if let Ok(value) = std::env::var(var)
+        && !value.trim().is_empty()
+    {
+        return Ok(Secret::new(value.trim().to_owned()));
+    }
+    let file_var = format!("{var}_FILE");
+    match std::env::var(&file_var) {
+        Ok(path) => std::fs::read_to_string(&path)
+            .map(|k| Secret::new(k.trim().to_owned()))
+            .map_err(|e| missing(format!("cannot read {file_var} ({path}): {e}"))),
+        Err(_) => Err(missing(format!("neither {var} nor {file_var} is set"))),
+    }
+}
+
 /// The responders of this build, chosen by each tenant's provider setting.
 pub struct Registry {
     builtin: Arc<Builtin>,
+    openai: Arc<openai::OpenAi>,
+    anthropic: Arc<anthropic::Anthropic>,
+    n8n: Arc<hook::Hook>,
+    webhook: Arc<hook::Hook>,
 }
 
 impl Registry {
-    pub fn new(db: Db, base_url: String) -> Registry {
+    pub fn new(db: Db, config: &Config) -> Registry {
+        let shared = Arc::new(Shared::new(db.clone(), config));
         Registry {
-            builtin: Arc::new(Builtin::new(db, base_url)),
+            builtin: Arc::new(Builtin::new(db, config.public_url.clone())),
+            openai: Arc::new(openai::OpenAi::new(shared.clone())),
+            anthropic: Arc::new(anthropic::Anthropic::new(shared.clone())),
+            n8n: Arc::new(hook::Hook::n8n(shared.clone())),
+            webhook: Arc::new(hook::Hook::webhook(shared)),
         }
     }
 }
 
 impl Responders for Registry {
-    fn for_tenant(&self, tenant: &Tenant) -> Arc<dyn Responder> {
-        if tenant.provider.kind != Provider::Builtin {
-            // The LLM and webhook providers are not in this build yet; answer from the catalog.
-            tracing::warn!(tenant = %tenant.slug, provider = tenant.provider.kind.as_str(), "provider not available; using builtin");
+    fn for_tenant(&self, tenant: &Tenant, within_budget: bool) -> Arc<dyn Responder> {
+        if !within_budget && tenant.provider.kind != Provider::Builtin {
+            return match tenant.limits.over_budget {
+                OverBudget::Builtin => self.builtin.clone(),
+                OverBudget::Message => Arc::new(OverBudgetNotice),
+            };
         }
-        self.builtin.clone()
+        match tenant.provider.kind {
+            Provider::Builtin => self.builtin.clone(),
+            Provider::Openai => self.openai.clone(),
+            Provider::Anthropic => self.anthropic.clone(),
+            Provider::N8n => self.n8n.clone(),
+            Provider::Webhook => self.webhook.clone(),
+        }
+    }
+}
+
+/// Says the assistant cannot answer this month and hands the conversation to the team.
+struct OverBudgetNotice;
+
+impl Responder for OverBudgetNotice {
+    fn name(&self) -> &'static str {
+        "budget"
+    }
+
+    fn respond(&self, turn: Turn) -> BoxStream<'static, Result<ReplyPart, ResponderError>> {
+        let text = match turn.tenant.locale {
+            Locale::En => {
+                "Our assistant cannot answer right now, so I have asked a person from the team to join this chat."
+            }
+            Locale::Ru => {
+                "Ассистент сейчас не может ответить, поэтому я позвал сотрудника в этот чат."
+            }
+        };
+        stream::iter([Ok(ReplyPart::Text(text.into())), Ok(ReplyPart::Handoff)]).boxed()
     }
 }

@@ -1,0 +1,1 @@
+//! The anthropic responder against a fake Messages API.

@@ -1,0 +1,1 @@
+//! The n8n and webhook responders against fake endpoints.

@@ -1,0 +1,1 @@
+//! The openai responder against a fake chat-completions API.
