@@ -2,6 +2,7 @@
 
 mod backup;
 mod catalog;
+mod doctor;
 mod init;
 mod key;
 mod migrate;
@@ -70,6 +71,8 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Replace the database with a verified backup.
     Restore(backup::RestoreArgs),
+    /// Check the config, the database, the listen port and every tenant's provider.
+    Doctor(doctor::DoctorArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -143,6 +146,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(args) => args.run(&ctx).await,
         Command::Backup(args) => args.run(&ctx).await,
         Command::Restore(args) => args.run(&ctx).await,
+        Command::Doctor(args) => args.run(&ctx).await,
         Command::Completions(args) => {
             let mut out = Vec::new();
             clap_complete::generate(

@@ -1,9 +1,13 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::{Ctx, confirm, output};
+use std::io::Read;
+
+use super::{Ctx, Failure, confirm, output};
+use crate::config::Secret;
 use crate::origin::AllowedOrigin;
-use crate::store::tenants::{self, Locale, Position, Provider, Tenant, TenantPatch};
+use crate::seal::Sealer;
+use crate::store::tenants::{self, Locale, OverBudget, Position, Provider, Tenant, TenantPatch};
 use crate::store::{StoreError, audit};
 
 #[derive(Debug, Subcommand)]
@@ -98,12 +102,71 @@ pub struct SetArgs {
     temperature: Option<String>,
     #[arg(long, value_name = "N")]
     max_tokens: Option<String>,
+    /// Read the provider's API key from stdin and store it encrypted with the config's encryption_key
+    /// (a key named by --api-key-env is used first when both are set).
+    #[arg(long)]
+    api_key_stdin: bool,
+    /// Delete the stored provider key.
+    #[arg(long, conflicts_with = "api_key_stdin")]
+    forget_api_key: bool,
+    /// What 1 000 prompt tokens cost, e.g. 0.00015 (for the monthly budget and spend figures).
+    #[arg(long, value_name = "AMOUNT")]
+    price_prompt: Option<String>,
+    /// What 1 000 completion tokens cost, e.g. 0.0006.
+    #[arg(long, value_name = "AMOUNT")]
+    price_completion: Option<String>,
+    /// The most the LLM may cost per calendar month (UTC), in the same unit as the prices.
+    #[arg(long, value_name = "AMOUNT")]
+    monthly_budget: Option<String>,
+    /// Who answers once the monthly budget is spent: the offline builtin responder, or a short
+    /// notice that hands the chat to the team.
+    #[arg(long)]
+    over_budget: Option<OverBudget>,
     /// Visitor messages per minute across the tenant.
     #[arg(long, value_name = "N")]
     rate_limit: Option<String>,
     /// Delete conversations older than this many days.
     #[arg(long, value_name = "DAYS")]
     retention_days: Option<String>,
+}
+
+/// An amount such as `0.00015` in millionths; `""` clears it.
+fn micros(what: &str, v: Option<String>) -> Result<Option<Option<i64>>, StoreError> {
+    let Some(Some(s)) = clearable(v.clone()) else {
+        return Ok(clearable(v).map(|_| None));
+    };
+    let invalid = || {
+        StoreError::Invalid(format!(
+            "invalid {what} {s:?}: expected an amount such as 0.0006 (at most 6 decimals)"
+        ))
+    };
+    let (whole, frac) = s.trim().split_once('.').unwrap_or((s.trim(), ""));
+    if whole.is_empty() && frac.is_empty()
+        || frac.len() > 6
+        || !whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return Err(invalid());
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| invalid())?
+    };
+    let frac: i64 = format!("{frac:0<6}").parse().map_err(|_| invalid())?;
+    whole
+        .checked_mul(1_000_000)
+        .and_then(|w| w.checked_add(frac))
+        .map(|m| Some(Some(m)))
+        .ok_or_else(invalid)
+}
+
+/// Millionths as an amount: 150 → `0.00015`.
+fn amount(micros: i64) -> String {
+    let text = format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// `Some("")` clears an optional setting.
@@ -185,6 +248,13 @@ impl SetArgs {
         patch.max_tokens = number("max tokens", self.max_tokens)?;
         patch.rate_limit_per_minute = number("rate limit", self.rate_limit)?;
         patch.retention_days = number("retention days", self.retention_days)?;
+        patch.price_prompt_micros = micros("prompt price", self.price_prompt)?;
+        patch.price_completion_micros = micros("completion price", self.price_completion)?;
+        patch.monthly_budget_micros = micros("monthly budget", self.monthly_budget)?;
+        patch.over_budget = self.over_budget;
+        if self.forget_api_key {
+            patch.api_key_sealed = Some(None);
+        }
         Ok(patch)
     }
 }
@@ -242,11 +312,20 @@ impl TenantCommand {
                 show(ctx, &tenant)
             }
             TenantCommand::Set(args) => {
+                let key = if args.api_key_stdin {
+                    Some(read_key(ctx)?)
+                } else {
+                    None
+                };
                 let tenant = db
                     .write(move |c| {
                         let current = tenants::get(c, &args.slug)?;
                         let slug = args.slug.clone();
-                        let patch = args.patch(&current)?;
+                        let mut patch = args.patch(&current)?;
+                        if let Some((sealer, key)) = &key {
+                            patch.api_key_sealed =
+                                Some(Some(sealer.seal(current.id, key.expose())));
+                        }
                         let t = tenants::update(c, &slug, &patch)?;
                         audit::record(
                             c,
@@ -255,6 +334,7 @@ impl TenantCommand {
                                 actor: &actor,
                                 action: "tenant.set",
                                 target: Some(&t.slug),
+                                // Whether a key is stored shows as `api_key_stored`, never the key.
                                 details: changes(&current, &t),
                             },
                         )?;
@@ -303,6 +383,25 @@ impl TenantCommand {
             }
         }
     }
+}
+
+/// The provider key from stdin, and the sealer that will store it.
+fn read_key(ctx: &Ctx) -> anyhow::Result<(Sealer, Secret)> {
+    let config = ctx.config()?;
+    let Some(encryption_key) = &config.encryption_key else {
+        return Err(Failure::new("no encryption_key is configured, so a key cannot be stored")
+            .hint("set encryption_key in keepstar.toml (KEEPSTAR_ENCRYPTION_KEY), or name an environment variable with --api-key-env")
+            .into());
+    };
+    let mut key = String::new();
+    std::io::stdin().read_to_string(&mut key)?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(Failure::new("no key on stdin")
+            .hint("pipe it in, e.g. `keepstar tenant set shop --api-key-stdin < key.txt`")
+            .into());
+    }
+    Ok((Sealer::new(encryption_key), Secret::new(key.to_owned())))
 }
 
 fn origins_text(t: &Tenant) -> String {
@@ -357,6 +456,31 @@ fn show(ctx: &Ctx, t: &Tenant) -> anyhow::Result<()> {
         ("temperature", o(&p.temperature.map(|v| v.to_string()))),
         ("max tokens", o(&p.max_tokens.map(|v| v.to_string()))),
         (
+            "api key",
+            match (&p.api_key_env, p.api_key_stored) {
+                (Some(var), _) => format!("from ${var}"),
+                (None, true) => "stored, encrypted".into(),
+                (None, false) => "-".into(),
+            },
+        ),
+        (
+            "price / 1k tokens",
+            match (p.price_prompt_micros, p.price_completion_micros) {
+                (None, None) => "-".into(),
+                (i, o) => format!(
+                    "{} prompt, {} completion",
+                    amount(i.unwrap_or(0)),
+                    amount(o.unwrap_or(0))
+                ),
+            },
+        ),
+        (
+            "monthly budget",
+            o(&t.limits
+                .monthly_budget_micros
+                .map(|b| format!("{} (then {})", amount(b), t.limits.over_budget.as_str()))),
+        ),
+        (
             "rate limit",
             o(&t.limits.rate_limit_per_minute.map(|v| format!("{v}/min"))),
         ),
@@ -367,4 +491,25 @@ fn show(ctx: &Ctx, t: &Tenant) -> anyhow::Result<()> {
         ("created", output::time(Some(t.created_at))),
         ("updated", output::time(Some(t.updated_at))),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_exact_millionths() {
+        let m = |s: &str| micros("price", Some(s.into()));
+        assert_eq!(m("0.00015").unwrap(), Some(Some(150)));
+        assert_eq!(m("12").unwrap(), Some(Some(12_000_000)));
+        assert_eq!(m(".5").unwrap(), Some(Some(500_000)));
+        assert_eq!(m("").unwrap(), Some(None));
+        assert_eq!(micros("price", None).unwrap(), None);
+        for bad in ["0.0000001", "-1", "1e3", "1,5", "."] {
+            assert!(m(bad).is_err(), "{bad}");
+        }
+        assert_eq!(amount(150), "0.00015");
+        assert_eq!(amount(12_000_000), "12");
+        assert_eq!(amount(1_500_000), "1.5");
+    }
 }

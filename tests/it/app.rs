@@ -2,6 +2,7 @@
 //! client that reads Server-Sent Events.
 
 use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use keepstar::config::{Config, Overrides};
@@ -48,7 +49,40 @@ pub async fn spawn() -> TestApp {
     spawn_with("[limits]\nsessions_per_minute_per_ip = 1000\nmessages_per_minute_per_ip = 1000\nmessages_per_minute_per_visitor = 1000").await
 }
 
+/// Everything the servers of this test binary logged so far (debug level for keepstar), for
+/// checking that secrets never reach the logs.
+pub fn logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("keepstar=debug,tower_http=debug,info")
+            .with_ansi(false)
+            .with_writer(move || LogSink(sink.clone()))
+            .try_init();
+        buffer
+    })
+}
+
+struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 async fn start(dir: tempfile::TempDir) -> TestApp {
+    log_buffer();
     let config = Config::load(&dir.path().join("keepstar.toml"), &Overrides::default()).unwrap();
     let db = Db::open(&config.db_path(), OnOpen::Migrate).unwrap();
     let shutdown = CancellationToken::new();

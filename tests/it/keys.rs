@@ -2,22 +2,7 @@
 
 use keepstar::store::keys::{self, KeyKind};
 
-use crate::support::Kit;
-
-/// Every byte of the database files, the WAL included.
-fn raw_db(kit: &Kit) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for entry in std::fs::read_dir(kit.path().join("data")).unwrap() {
-        bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
-    }
-    bytes
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
-}
+use crate::support::{Kit, contains};
 
 #[test]
 fn the_done_when_path_prints_a_working_snippet() {
@@ -85,10 +70,10 @@ fn a_secret_key_is_shown_once_and_stored_only_as_a_hash() {
         "{human}"
     );
     assert!(
-        !contains(&raw_db(&kit), &secret[3..]),
+        !contains(&kit.raw_db(), &secret[3..]),
         "the clear secret is in the database files"
     );
-    assert!(!contains(&raw_db(&kit), &secret[11..]));
+    assert!(!contains(&kit.raw_db(), &secret[11..]));
 }
 
 #[test]

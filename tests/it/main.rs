@@ -12,6 +12,7 @@ mod hooks;
 mod import;
 mod keys;
 mod openai;
+mod providers;
 mod schema;
 mod support;
 mod tenants;

@@ -128,10 +128,25 @@ impl Kit {
         self.sql().query_row(sql, [], |r| r.get(0)).unwrap()
     }
 
+    /// Every byte of the database files, the WAL included.
+    pub fn raw_db(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(self.path().join("data")).unwrap() {
+            bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
+        }
+        bytes
+    }
+
     /// Every row of every table, as text, to compare whole databases.
     pub fn dump(&self) -> String {
         dump(&self.sql())
     }
+}
+
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 fn dump(conn: &rusqlite::Connection) -> String {

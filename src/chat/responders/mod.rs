@@ -3,7 +3,9 @@
 pub mod anthropic;
 pub mod builtin;
 pub mod hook;
+mod llm;
 pub mod openai;
+pub mod probe;
 pub mod prompt;
 pub mod tools;
 pub mod upstream;

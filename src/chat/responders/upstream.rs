@@ -267,7 +267,7 @@ impl LineCutter {
 }
 
 /// A transport error without the request URL (a webhook URL may carry a token in its query).
-fn transport_error(e: &reqwest::Error) -> String {
+pub fn transport_error(e: &reqwest::Error) -> String {
     let what = if e.is_connect() {
         "cannot connect"
     } else if e.is_timeout() {
