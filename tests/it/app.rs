@@ -354,3 +354,93 @@ impl SseStream {
         events
     }
 }
+
+/// A message as stored, with what the engine recorded about the reply.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub role: String,
+    pub text: String,
+    pub status: String,
+    pub responder: Option<String>,
+    /// The formation's JSON.
+    pub formation: Option<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub cost_micros: Option<i64>,
+}
+
+impl TestApp {
+    /// Seals `key` with the config's encryption_key and stores it as the tenant's provider key.
+    pub async fn store_provider_key(&self, slug: &str, key: &str) {
+        let config = Config::load(
+            &self.dir.path().join("keepstar.toml"),
+            &Overrides::default(),
+        )
+        .unwrap();
+        let sealer = keepstar::seal::Sealer::new(config.encryption_key.as_ref().unwrap());
+        let slug = slug.to_owned();
+        let key = key.to_owned();
+        self.db
+            .write(move |c| {
+                let tenant = tenants::get(c, &slug)?;
+                let patch = tenants::TenantPatch {
+                    api_key_sealed: Some(Some(sealer.seal(tenant.id, &key))),
+                    ..Default::default()
+                };
+                tenants::update(c, &slug, &patch)
+            })
+            .await
+            .unwrap();
+    }
+
+    /// Every message of the tenant, oldest first.
+    pub async fn stored(&self, slug: &str) -> Vec<Stored> {
+        let slug = slug.to_owned();
+        self.db
+            .read(move |c| {
+                let tenant = tenants::get(c, &slug)?;
+                let mut stmt = c.prepare(
+                    "SELECT role, text, status, responder, formation, prompt_tokens, completion_tokens, cost_micros
+                     FROM messages WHERE tenant_id = ?1 ORDER BY id",
+                )?;
+                let rows = stmt
+                    .query_map([tenant.id], |r| {
+                        Ok(Stored {
+                            role: r.get(0)?,
+                            text: r.get(1)?,
+                            status: r.get(2)?,
+                            responder: r.get(3)?,
+                            formation: r.get(4)?,
+                            prompt_tokens: r.get(5)?,
+                            completion_tokens: r.get(6)?,
+                            cost_micros: r.get(7)?,
+                        })
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows)
+            })
+            .await
+            .unwrap()
+    }
+}
+
+impl Turn {
+    /// The texts of the `delta` events, joined.
+    pub fn deltas(&self) -> String {
+        self.events
+            .iter()
+            .filter(|e| e.event == "delta")
+            .map(|e| e.data["text"].as_str().unwrap())
+            .collect()
+    }
+
+    /// The `error` event that ended the turn.
+    pub fn error(&self) -> &Value {
+        &self
+            .events
+            .iter()
+            .find(|e| e.event == "error")
+            .unwrap_or_else(|| panic!("no error event in {:?}", self.events))
+            .data
+    }
+}
