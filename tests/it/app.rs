@@ -30,10 +30,12 @@ pub async fn spawn_with(extra_config: &str) -> TestApp {
         config = config.replace("trusted_proxies = []\n", "");
     }
     // Top-level keys go before the file's own; tables ([limits], [upstream]) after it.
-    let (top, table) = match extra_config
-        .find("\n[")
-        .or(extra_config.starts_with('[').then_some(0))
-    {
+    let tables = if extra_config.starts_with('[') {
+        Some(0)
+    } else {
+        extra_config.find("\n[")
+    };
+    let (top, table) = match tables {
         Some(at) => extra_config.split_at(at),
         None => (extra_config, ""),
     };

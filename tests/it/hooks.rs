@@ -50,11 +50,7 @@ async fn hooked(
     )
     .await;
     let session = app.session("demo", None).await;
-    Hooked {
-        app,
-        fake,
-        session,
-    }
+    Hooked { app, fake, session }
 }
 
 fn ndjson(lines: &[Value]) -> Vec<u8> {

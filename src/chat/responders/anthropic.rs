@@ -14,8 +14,8 @@ use super::upstream::SseEvent;
 use super::{ReplyPart, Responder, ResponderError, Shared, Turn, tools};
 use crate::config::Secret;
 
-const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
-const VERSION: &str = "2023-06-01";
+pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+pub const VERSION: &str = "2023-06-01";
 /// The Messages API needs a limit; this one when the tenant sets none.
 const MAX_TOKENS: i64 = 1024;
 

@@ -37,7 +37,6 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use super::{ReplyPart, Responder, ResponderError, Shared, Turn, Usage};
@@ -167,13 +166,6 @@ fn hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The visitor as the endpoint sees them: stable across their conversations with the tenant,
-/// without exposing keepstar's row id.
-fn visitor_pseudonym(tenant_id: i64, visitor_id: i64) -> String {
-    let digest = Sha256::digest(format!("{tenant_id}:{visitor_id}").as_bytes());
-    format!("v_{}", &hex(&digest)[..16])
-}
-
 /// The claims of the JWT an n8n call carries.
 #[derive(Serialize)]
 struct Claims<'a> {
@@ -269,7 +261,9 @@ impl Relay<'_> {
         if kind == Kind::N8n && self.key.is_none() {
             tracing::debug!(tenant = %tenant.slug, "no provider key: calling n8n without a JWT");
         }
-        let visitor = visitor_pseudonym(tenant.id, self.turn.conversation.visitor_id);
+        let visitor = self
+            .shared
+            .visitor_pseudonym(tenant.id, self.turn.conversation.visitor_id);
         let body = self.request_body(&visitor);
         let answer = self
             .shared
@@ -284,6 +278,7 @@ impl Relay<'_> {
         if self.text_bytes == 0 && !self.formation && !self.handoff {
             return Err(self.malformed("the reply carried no text"));
         }
+        self.shared.upstream.record(tenant.id, true);
         let usage = self
             .usage
             .unwrap_or_else(|| Usage::estimate(self.turn.text.chars().count(), self.text_chars));
@@ -615,13 +610,5 @@ mod tests {
             webhook_signature(b"Jefe", 1_700_000_000, b"{\"a\":1}"),
             format!("sha256={}", hex(tag.as_ref()))
         );
-    }
-
-    #[test]
-    fn the_visitor_pseudonym_is_stable_and_hides_the_row_id() {
-        let a = visitor_pseudonym(1, 42);
-        assert_eq!(a, visitor_pseudonym(1, 42));
-        assert_ne!(a, visitor_pseudonym(2, 42));
-        assert!(a.starts_with("v_") && a.len() == 18, "{a}");
     }
 }

@@ -99,6 +99,8 @@ pub struct Shared {
     pub base_url: String,
     pub upstream: Upstream,
     sealer: Option<Sealer>,
+    /// Keys visitor pseudonyms, so an endpoint cannot work back to keepstar's row ids.
+    pseudonym_key: aws_lc_rs::hmac::Key,
 }
 
 impl Shared {
@@ -108,7 +110,14 @@ impl Shared {
             base_url: config.public_url.clone(),
             upstream: Upstream::new(config.upstream.clone()),
             sealer: config.encryption_key.as_ref().map(Sealer::new),
+            pseudonym_key: pseudonym_key(config.session_secret.as_ref()),
         }
+    }
+
+    /// The visitor as an upstream sees them (`v_` and 16 hex digits): the same in all their
+    /// conversations with the tenant, and nothing keepstar stores.
+    pub fn visitor_pseudonym(&self, tenant_id: i64, visitor_id: i64) -> String {
+        pseudonym(&self.pseudonym_key, tenant_id, visitor_id)
     }
 
     /// The tenant's provider key: from the environment variable the tenant names (or the file
@@ -143,6 +152,23 @@ impl Shared {
                 retryable: false,
             })
     }
+}
+
+fn pseudonym(key: &aws_lc_rs::hmac::Key, tenant_id: i64, visitor_id: i64) -> String {
+    let tag = aws_lc_rs::hmac::sign(key, format!("{tenant_id}:{visitor_id}").as_bytes());
+    let hex: String = tag.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("v_{hex}")
+}
+
+fn pseudonym_key(session_secret: Option<&Secret>) -> aws_lc_rs::hmac::Key {
+    let secret = session_secret.map_or("", |s| s.expose());
+    aws_lc_rs::hmac::Key::new(
+        aws_lc_rs::hmac::HMAC_SHA256,
+        format!("keepstar visitor pseudonym\0{secret}").as_bytes(),
+    )
 }
 
 /// Reads `var`, or the file named by `<var>_FILE` (trimmed).
@@ -224,5 +250,33 @@ impl Responder for OverBudgetNotice {
             }
         };
         stream::iter([Ok(ReplyPart::Text(text.into())), Ok(ReplyPart::Handoff)]).boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_visitor_pseudonym_is_stable_per_tenant_and_keyed_by_the_session_secret() {
+        let key = pseudonym_key(Some(&Secret::new("s".repeat(32))));
+        let a = pseudonym(&key, 1, 42);
+        assert_eq!(a, pseudonym(&key, 1, 42));
+        assert_ne!(a, pseudonym(&key, 2, 42));
+        assert_ne!(a, pseudonym(&key, 1, 43));
+        let other = pseudonym_key(Some(&Secret::new("t".repeat(32))));
+        assert_ne!(a, pseudonym(&other, 1, 42), "guessable without the secret");
+        assert!(a.starts_with("v_") && a.len() == 18, "{a}");
+    }
+
+    #[test]
+    fn usage_is_estimated_at_four_characters_a_token() {
+        assert_eq!(
+            Usage::estimate(9, 4),
+            Usage {
+                prompt_tokens: 3,
+                completion_tokens: 1
+            }
+        );
     }
 }

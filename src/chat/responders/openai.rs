@@ -14,7 +14,7 @@ use super::upstream::SseEvent;
 use super::{ReplyPart, Responder, ResponderError, Shared, Turn, tools};
 use crate::config::Secret;
 
-const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
 pub struct OpenAi {
     shared: Arc<Shared>,

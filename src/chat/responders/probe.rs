@@ -5,13 +5,10 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use super::Shared;
+use super::{Shared, anthropic, openai};
 use crate::store::tenants::{Provider, Tenant};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
-const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
-const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
-const ANTHROPIC_VERSION: &str = "2023-06-01";
 
 /// What the probe found; `ok` false means visitors would not be answered.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -37,7 +34,7 @@ pub async fn probe(shared: &Shared, tenant: &Tenant) -> Probe {
     let request = match p.kind {
         Provider::Builtin => return found(true, "answers offline from the catalog and FAQ"),
         Provider::Openai => {
-            let base = p.base_url.as_deref().unwrap_or(OPENAI_BASE_URL);
+            let base = p.base_url.as_deref().unwrap_or(openai::DEFAULT_BASE_URL);
             let mut r = client.get(format!("{}/models", base.trim_end_matches('/')));
             if let Some(key) = &key {
                 r = r.bearer_auth(key.expose());
@@ -48,11 +45,11 @@ pub async fn probe(shared: &Shared, tenant: &Tenant) -> Probe {
             let Some(key) = &key else {
                 return found(false, "no API key: set --api-key-env or --api-key-stdin");
             };
-            let base = p.base_url.as_deref().unwrap_or(ANTHROPIC_BASE_URL);
+            let base = p.base_url.as_deref().unwrap_or(anthropic::DEFAULT_BASE_URL);
             client
                 .get(format!("{}/v1/models", base.trim_end_matches('/')))
                 .header("x-api-key", key.expose())
-                .header("anthropic-version", ANTHROPIC_VERSION)
+                .header("anthropic-version", anthropic::VERSION)
         }
         Provider::N8n | Provider::Webhook => {
             let Some(url) = &p.webhook_url else {

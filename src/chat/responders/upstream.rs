@@ -115,8 +115,8 @@ impl Upstream {
     }
 
     /// The answer's body as lines (without their `\n` or `\r\n`), within the first-token, idle and
-    /// total deadlines. The end of the body counts as a success for the tenant's breaker, a
-    /// broken or stalled body as a failure.
+    /// total deadlines. A broken or stalled body counts as a failure for the tenant's breaker; the
+    /// responder records the success once it has read an answer that makes sense.
     pub fn lines<'a>(
         &'a self,
         tenant_id: i64,
@@ -153,11 +153,7 @@ impl Upstream {
                     return Some((Ok(line), st));
                 }
                 if st.ended {
-                    let Some(line) = st.cutter.rest() else {
-                        self.record(tenant_id, true);
-                        return None;
-                    };
-                    return Some((Ok(line), st));
+                    return st.cutter.rest().map(|line| (Ok(line), st));
                 }
                 let wait = if st.seen { idle } else { first };
                 let wait = wait.min(total.saturating_sub(started.elapsed()));
