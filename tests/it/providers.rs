@@ -216,3 +216,62 @@ async fn over_budget_a_tenant_is_answered_without_its_llm() {
     assert!(turn.events.iter().any(|e| e.event == "handoff"));
     assert!(fake.requests().is_empty(), "the LLM was called over budget");
 }
+
+#[tokio::test]
+async fn a_failing_provider_opens_the_tenants_circuit_until_it_cools_down() {
+    let fake = Fake::start(vec![Reply::json(
+        500,
+        &json!({"error": {"type": "server_error"}}),
+    )])
+    .await;
+    let app =
+        app::spawn_with("[upstream]\nretries = 0\nbreaker_failures = 2\nbreaker_cooldown_ms = 400")
+            .await;
+    app.set_tenant(
+        "demo",
+        TenantPatch {
+            provider: Some(Provider::Openai),
+            model: Some(Some("m".into())),
+            base_url: Some(Some(format!("{}/v1", fake.url))),
+            ..TenantPatch::default()
+        },
+    )
+    .await;
+    let s = app.session("demo", None).await;
+    for _ in 0..2 {
+        assert_eq!(
+            app.ask(&s, "hello").await.error()["code"],
+            "upstream_failed"
+        );
+    }
+    assert_eq!(fake.requests().len(), 2);
+
+    // Open: the visitor is told at once and the provider is left alone.
+    let turn = app.ask(&s, "hello").await;
+    assert_eq!(turn.error()["code"], "upstream_circuit_open");
+    assert!(
+        turn.error()["message"]
+            .as_str()
+            .unwrap()
+            .contains("ask for a person")
+    );
+    assert_eq!(
+        fake.requests().len(),
+        2,
+        "called while the circuit was open"
+    );
+
+    // Cooled down: one call goes through; it fails, so the circuit opens again at once.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.ask(&s, "hello").await;
+    assert_eq!(fake.requests().len(), 3);
+    assert_eq!(
+        app.ask(&s, "hello").await.error()["code"],
+        "upstream_circuit_open"
+    );
+    assert_eq!(fake.requests().len(), 3);
+
+    // Every visitor message was kept, whatever the provider did.
+    let stored = app.stored("demo").await;
+    assert_eq!(stored.iter().filter(|m| m.role == "visitor").count(), 5);
+}
