@@ -1,5 +1,6 @@
-//! SQLite storage: one writer connection, a small read pool, and sync repository
-//! functions per aggregate. The only async boundary is [`Db::read`] / [`Db::write`].
+//! SQLite storage: one writer connection on its own thread (queued writes commit together),
+//! a small read pool, and sync repository functions per aggregate. The only async boundary is
+//! [`Db::read`] / [`Db::write`].
 
 pub mod audit;
 pub mod backup;
@@ -11,13 +12,16 @@ mod migrations;
 pub mod tenants;
 pub mod usage;
 
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use serde::Serialize;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 
 pub use migrations::{MigrationStatus, run as migrate, status as migration_status};
 
@@ -66,6 +70,8 @@ pub struct ImportSummary {
 }
 
 const READERS: usize = 4;
+/// The most queued writes the writer commits in one transaction.
+const BATCH: usize = 64;
 
 /// A handle to the database, cheap to clone.
 #[derive(Clone)]
@@ -74,9 +80,52 @@ pub struct Db {
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
+    writer: Writer,
     readers: Mutex<Vec<Connection>>,
     reader_permits: Semaphore,
+}
+
+/// A write waiting for the writer thread. It gets the batch's open transaction (or the error
+/// that kept the batch from starting) and, when what it wrote is to be kept, returns how to
+/// answer its caller once the batch's commit is known.
+type Job = Box<dyn FnOnce(Result<&Transaction, &rusqlite::Error>) -> Option<Settle> + Send>;
+/// Answers a write's caller with the outcome of the commit that held it.
+type Settle = Box<dyn FnOnce(Result<(), &rusqlite::Error>) + Send>;
+
+/// The one thread that owns the writer connection, and the queue of writes it runs.
+struct Writer {
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Writer {
+    fn start(conn: Connection) -> Result<Writer> {
+        let (jobs, queue) = mpsc::channel();
+        let thread = thread::Builder::new()
+            .name("keepstar-writer".into())
+            .spawn(move || write_queued(conn, &queue))
+            .map_err(|source| StoreError::Io {
+                context: "starting the database writer".into(),
+                source,
+            })?;
+        Ok(Writer {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Writer {
+    /// Closing the queue ends the thread once the writes already queued are done; waiting
+    /// for it means the connection is closed (and the WAL checkpointed) when the last `Db` goes.
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(t) = self.thread.take()
+            && t.thread().id() != thread::current().id()
+        {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Whether opening the database may apply pending migrations.
@@ -113,7 +162,7 @@ impl Db {
             .collect::<Result<Vec<_>>>()?;
         Ok(Db {
             inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
+                writer: Writer::start(writer)?,
                 readers: Mutex::new(readers),
                 reader_permits: Semaphore::new(READERS),
             }),
@@ -145,7 +194,9 @@ impl Db {
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    /// Runs `f` in an immediate transaction on the writer; commits when it returns `Ok`.
+    /// Runs `f` atomically on the writer and returns once it is committed; if `f` fails, nothing
+    /// it wrote is kept. Writes queued together share one transaction (`BEGIN IMMEDIATE`), each
+    /// in its own savepoint, so one failing write undoes only itself.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
@@ -163,24 +214,136 @@ impl Db {
         self.transaction(f, false).await
     }
 
-    async fn transaction<T, F>(&self, f: F, commit: bool) -> Result<T>
+    async fn transaction<T, F>(&self, f: F, keep: bool) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction) -> Result<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            if commit {
-                tx.commit()?;
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |batch| {
+            let tx = match batch {
+                Ok(tx) => tx,
+                Err(e) => {
+                    let _ = reply.send(Err(same_error(e)));
+                    return None;
+                }
+            };
+            match in_savepoint(tx, f, keep) {
+                Ok(out) if keep => {
+                    Some(Box::new(move |committed: Result<(), &rusqlite::Error>| {
+                        let _ = reply.send(committed.map(|()| out).map_err(same_error));
+                    }))
+                }
+                // Failed or rehearsed: undone already, whatever the batch does.
+                done => {
+                    let _ = reply.send(done);
+                    None
+                }
             }
-            // Otherwise dropping the transaction rolls it back.
-            Ok(out)
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
+        });
+        let stopped = || StoreError::Task("the database writer has stopped".into());
+        self.inner
+            .writer
+            .jobs
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(job)
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// The writer thread: takes what is queued (up to [`BATCH`]) and commits it together, until
+/// every `Db` is gone.
+fn write_queued(mut conn: Connection, queue: &mpsc::Receiver<Job>) {
+    let mut batch = VecDeque::with_capacity(BATCH);
+    while let Ok(job) = queue.recv() {
+        batch.push_back(job);
+        batch.extend(queue.try_iter().take(BATCH - 1));
+        while !batch.is_empty() {
+            commit_batch(&mut conn, &mut batch);
+        }
+    }
+}
+
+/// Runs the batch's jobs in one transaction and commits it. If SQLite rolls the transaction
+/// back on its own (some errors do, e.g. a full disk), the jobs run so far fail and the rest
+/// are left in `batch` for a fresh transaction.
+fn commit_batch(conn: &mut Connection, batch: &mut VecDeque<Job>) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            for job in batch.drain(..) {
+                job(Err(&e));
+            }
+            return;
+        }
+    };
+    let mut settles = Vec::with_capacity(batch.len());
+    while let Some(job) = batch.pop_front() {
+        settles.extend(job(Ok(&tx)));
+        if tx.is_autocommit() {
+            let e = rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                Some("the transaction was rolled back".into()),
+            );
+            for settle in settles {
+                settle(Err(&e));
+            }
+            return;
+        }
+    }
+    let committed = tx.commit();
+    for settle in settles {
+        settle(committed.as_ref().map(|_| ()));
+    }
+}
+
+/// Runs `f` inside a savepoint of the batch's transaction, keeping what it wrote only when it
+/// succeeds and `keep` is set.
+fn in_savepoint<T>(
+    tx: &Transaction,
+    f: impl FnOnce(&Transaction) -> Result<T>,
+    keep: bool,
+) -> Result<T> {
+    tx.execute_batch("SAVEPOINT write")?;
+    // A panicking write fails alone, as it did on a blocking task (release builds abort).
+    let out = std::panic::catch_unwind(AssertUnwindSafe(|| f(tx))).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(StoreError::Task(format!(
+            "a database write panicked: {what}"
+        )))
+    });
+    let undo = |tx: &Transaction| {
+        // Fails harmlessly when SQLite has already rolled the whole transaction back.
+        let _ = tx.execute_batch("ROLLBACK TO write; RELEASE write");
+    };
+    match out {
+        Ok(value) if keep => match tx.execute_batch("RELEASE write") {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                undo(tx);
+                Err(e.into())
+            }
+        },
+        out => {
+            undo(tx);
+            out
+        }
+    }
+}
+
+/// A copy of a SQLite error for each caller it concerns.
+fn same_error(e: &rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(code, message) => {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(*code, message.clone()))
+        }
+        other => StoreError::Task(other.to_string()),
     }
 }
 

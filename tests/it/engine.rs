@@ -129,12 +129,18 @@ async fn a_broken_responder_leaves_interrupted_text_and_a_retryable_error() {
         rows[1],
         ("assistant".into(), "Hello, ".into(), "interrupted".into())
     );
-    let sub = engine.bus().subscribe(conversation, posted.echo_id);
-    let error = sub
-        .replay
-        .iter()
-        .find(|e| e.name == "error")
-        .expect("an error event");
+    // The engine publishes the error right after storing the reply, so it may still be on its way.
+    let mut sub = engine.bus().subscribe(conversation, posted.echo_id);
+    let mut events = sub.replay.clone();
+    while !events.iter().any(|e| e.name == "error") {
+        let next = tokio::time::timeout(Duration::from_secs(10), sub.live.recv());
+        events.push(
+            next.await
+                .expect("an error event")
+                .expect("the stream goes on"),
+        );
+    }
+    let error = events.iter().find(|e| e.name == "error").unwrap();
     let data: serde_json::Value = serde_json::from_str(&error.data).unwrap();
     assert_eq!(data["retryable"], true);
     assert!(
