@@ -1,11 +1,20 @@
 //! The event bus: per-conversation fan-out with a bounded replay buffer for `Last-Event-ID`.
 //! In-process today; the trait is the seam for a multi-node bus (SPEC §11).
+//!
+//! A conversation's recent events live in one buffer. Live subscribers read it from their own
+//! position and are woken by a [`Notify`], so a conversation costs its buffer and a few words,
+//! with nothing allocated up front or per subscriber. Once a reply has been `done` for
+//! [`KEEP_PARTS_US`] and every subscriber has read past it, its deltas, formation and typing
+//! events leave the buffer (the `done` event carries the complete stored message), and so do
+//! the whole messages before it when nothing else is left: a resume from before them gets
+//! stored history, as after a restart. An idle conversation then holds no events at all.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tokio::sync::broadcast;
+use tokio::sync::Notify;
 
 use super::event::{ChatEvent, Envelope};
 
@@ -15,7 +24,7 @@ pub struct Subscription {
     pub replay: Vec<Arc<Envelope>>,
     /// The events after `last_event_id` are not all in `replay`.
     pub gap: bool,
-    pub live: broadcast::Receiver<Arc<Envelope>>,
+    pub live: Live,
 }
 
 pub trait EventBus: Send + Sync + 'static {
@@ -26,15 +35,18 @@ pub trait EventBus: Send + Sync + 'static {
     /// The id of the conversation's latest event (or now, when it has none in memory): resuming
     /// from it replays everything sent afterwards.
     fn position(&self, conversation: i64) -> u64;
-    /// Forgets conversations nobody listens to and nothing was sent on for `idle_us`.
+    /// Forgets events older than `idle_us`, and conversations nobody listens to and nothing was
+    /// sent on for that long; drops the parts of replies finished a while ago.
     fn sweep(&self, idle_us: u64);
 }
 
-/// Events kept per conversation for resuming streams. A reply longer than this that is resumed
-/// from its start still ends whole: its `done` event carries the complete stored message.
+/// Events kept per conversation for resuming streams and for subscribers that fall behind. A
+/// reply longer than this that is resumed from its start still ends whole: its `done` event
+/// carries the complete stored message.
 const BUFFER: usize = 256;
-/// Live events a slow subscriber may fall behind before its stream is ended (it resumes from the buffer).
-const LIVE: usize = 256;
+/// How long a finished reply's parts stay buffered, so a stream that drops mid-reply and comes
+/// back on the widget's first retries (0.5–4 s) resumes exactly where it was.
+pub const KEEP_PARTS_US: u64 = 10_000_000;
 
 pub fn now_us() -> u64 {
     SystemTime::now()
@@ -43,87 +55,271 @@ pub fn now_us() -> u64 {
         .unwrap_or_default()
 }
 
+/// The live subscriber fell so far behind that the events after its position left the buffer;
+/// it resumes with `Last-Event-ID` (and gets stored history for what it missed).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Lagged;
+
+/// A subscriber's live feed: every event published after it subscribed, in order.
+pub struct Live {
+    channel: Arc<Channel>,
+    /// This subscriber among the channel's readers.
+    reader: u64,
+}
+
+impl Live {
+    /// The next event, waiting for it when there is none yet.
+    pub async fn recv(&mut self) -> Result<Arc<Envelope>, Lagged> {
+        loop {
+            // Registered before looking, so a publish in between still wakes us.
+            let notified = self.channel.wake.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(event) = self.try_recv()? {
+                return Ok(event);
+            }
+            notified.await;
+        }
+    }
+
+    /// The next event if there is one already.
+    pub fn try_recv(&self) -> Result<Option<Arc<Envelope>>, Lagged> {
+        let mut state = self.channel.state();
+        let Some(at) = state.readers.iter().position(|r| r.0 == self.reader) else {
+            return Err(Lagged);
+        };
+        let position = state.readers[at].1;
+        if position < state.forgotten_up_to {
+            return Err(Lagged);
+        }
+        let next = state.buffer.partition_point(|e| e.id <= position);
+        let Some(event) = state.buffer.get(next).cloned() else {
+            return Ok(None);
+        };
+        state.readers[at].1 = event.id;
+        state.compact(self.channel.keep_parts_us);
+        Ok(Some(event))
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        let mut state = self.channel.state();
+        state.readers.retain(|r| r.0 != self.reader);
+        state.compact(self.channel.keep_parts_us);
+    }
+}
+
+/// Tells subscribers apart within a conversation.
+static READERS: AtomicU64 = AtomicU64::new(0);
+
 struct Channel {
-    sender: broadcast::Sender<Arc<Envelope>>,
+    state: Mutex<State>,
+    wake: Notify,
+    keep_parts_us: u64,
+}
+
+impl Channel {
+    fn new(keep_parts_us: u64) -> Channel {
+        let now = now_us();
+        Channel {
+            state: Mutex::new(State {
+                buffer: VecDeque::new(),
+                last_id: now,
+                // A channel created now knows nothing that was sent before it.
+                forgotten_up_to: now,
+                readers: Vec::new(),
+                finished: None,
+            }),
+            wake: Notify::new(),
+            keep_parts_us,
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+struct State {
     buffer: VecDeque<Arc<Envelope>>,
     last_id: u64,
     /// Every event with an id up to this one may be missing from `buffer`.
     forgotten_up_to: u64,
+    /// The live subscribers and the id of the last event each has.
+    readers: Vec<(u64, u64)>,
+    /// The id of the latest `done` while the parts of its reply are still buffered.
+    finished: Option<u64>,
 }
 
-impl Channel {
-    fn new() -> Channel {
-        let now = now_us();
-        Channel {
-            sender: broadcast::channel(LIVE).0,
-            buffer: VecDeque::new(),
-            last_id: now,
-            // A channel created now knows nothing that was sent before it.
-            forgotten_up_to: now,
+impl State {
+    /// Drops finished replies' deltas and formations, and typing events, from before the latest
+    /// `done` once it is `keep_parts_us` old and no subscriber still has to read them: whoever
+    /// resumes from before a `done` gets the whole stored message there, or, when only whole
+    /// messages are left before it, from stored history (the events are forgotten).
+    fn compact(&mut self, keep_parts_us: u64) {
+        let Some(done) = self.finished else {
+            return;
+        };
+        // Ids are send times in µs.
+        if now_us() < done.saturating_add(keep_parts_us) || self.readers.iter().any(|r| r.1 < done)
+        {
+            return;
+        }
+        let finished: Vec<Arc<str>> = self
+            .buffer
+            .iter()
+            .filter(|e| e.name == "done")
+            .filter_map(|e| e.message_id.clone())
+            .collect();
+        self.buffer.retain(|e| {
+            let superseded = e.name == "typing"
+                || (matches!(e.name, "delta" | "formation")
+                    && e.message_id
+                        .as_ref()
+                        .is_some_and(|id| finished.contains(id)));
+            e.id >= done || !superseded
+        });
+        // What is left up to the `done` is then often just whole messages, which stored history
+        // gives a resume just as well: no need to hold them.
+        if self
+            .buffer
+            .iter()
+            .take_while(|e| e.id <= done)
+            .all(|e| matches!(e.name, "message" | "done"))
+        {
+            self.forget_up_to(done);
+        }
+        if self.buffer.capacity() > 2 * self.buffer.len().max(8) {
+            self.buffer.shrink_to_fit();
+        }
+        self.finished = None;
+    }
+
+    /// Forgets the buffered events up to `id`.
+    fn forget_up_to(&mut self, id: u64) {
+        while self.buffer.front().is_some_and(|e| e.id <= id) {
+            if let Some(old) = self.buffer.pop_front() {
+                self.forgotten_up_to = self.forgotten_up_to.max(old.id);
+            }
         }
     }
 }
 
-#[derive(Default)]
 pub struct InProcessBus {
-    channels: Mutex<HashMap<i64, Channel>>,
+    /// Publishing, subscribing and sweeping hold this lock (then the conversation's own), so a
+    /// conversation is never swept between finding it and using it; live reads only take the
+    /// conversation's.
+    channels: Mutex<HashMap<i64, Arc<Channel>>>,
+    keep_parts_us: u64,
+}
+
+impl Default for InProcessBus {
+    fn default() -> InProcessBus {
+        InProcessBus::keeping_parts_for(KEEP_PARTS_US)
+    }
+}
+
+impl InProcessBus {
+    /// A bus that keeps finished replies' parts for `keep_parts_us` (see [`KEEP_PARTS_US`]).
+    pub fn keeping_parts_for(keep_parts_us: u64) -> InProcessBus {
+        InProcessBus {
+            channels: Mutex::default(),
+            keep_parts_us,
+        }
+    }
+
+    fn channel(
+        &self,
+        conversation: i64,
+    ) -> (MutexGuard<'_, HashMap<i64, Arc<Channel>>>, Arc<Channel>) {
+        let mut channels = self.channels();
+        let ch = channels
+            .entry(conversation)
+            .or_insert_with(|| Arc::new(Channel::new(self.keep_parts_us)))
+            .clone();
+        (channels, ch)
+    }
+
+    fn channels(&self) -> MutexGuard<'_, HashMap<i64, Arc<Channel>>> {
+        self.channels.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl EventBus for InProcessBus {
     fn publish(&self, conversation: i64, event: &ChatEvent) -> Arc<Envelope> {
         let data: Arc<str> = event.data().into();
-        let mut channels = self.channels.lock().expect("bus lock");
-        let ch = channels.entry(conversation).or_insert_with(Channel::new);
-        ch.last_id = now_us().max(ch.last_id + 1);
+        let message_id = event.message_id().map(Arc::<str>::from);
+        // Held until the event is in: a sweep cannot drop the conversation in between.
+        let (_channels, ch) = self.channel(conversation);
+        let mut state = ch.state();
+        state.last_id = now_us().max(state.last_id + 1);
         let envelope = Arc::new(Envelope {
-            id: ch.last_id,
+            id: state.last_id,
             name: event.name(),
             data,
-            message_id: event.message_id().map(Arc::from),
+            message_id,
         });
-        if ch.buffer.len() == BUFFER
-            && let Some(old) = ch.buffer.pop_front()
+        if state.buffer.len() == BUFFER
+            && let Some(old) = state.buffer.pop_front()
         {
-            ch.forgotten_up_to = old.id;
+            state.forgotten_up_to = old.id;
         }
-        ch.buffer.push_back(envelope.clone());
-        // No receivers is fine: nobody is watching this conversation right now.
-        let _ = ch.sender.send(envelope.clone());
+        state.buffer.push_back(envelope.clone());
+        if envelope.name == "done" {
+            state.finished = Some(envelope.id);
+        }
+        state.compact(ch.keep_parts_us);
+        drop(state);
+        ch.wake.notify_waiters();
         envelope
     }
 
     fn subscribe(&self, conversation: i64, last_event_id: Option<u64>) -> Subscription {
-        let mut channels = self.channels.lock().expect("bus lock");
-        let ch = channels.entry(conversation).or_insert_with(Channel::new);
-        // Taken under the same lock as the snapshot: nothing falls between replay and live.
-        let live = ch.sender.subscribe();
-        match last_event_id {
-            None => Subscription {
-                replay: Vec::new(),
-                gap: false,
-                live,
-            },
-            Some(last) => Subscription {
-                replay: ch.buffer.iter().filter(|e| e.id > last).cloned().collect(),
-                gap: last < ch.forgotten_up_to,
-                live,
+        let (_channels, ch) = self.channel(conversation);
+        let reader = READERS.fetch_add(1, Ordering::Relaxed);
+        let mut state = ch.state();
+        state.compact(ch.keep_parts_us);
+        // The live feed starts after the snapshot, under the same lock: nothing falls between.
+        let last_id = state.last_id;
+        state.readers.push((reader, last_id));
+        let (replay, gap) = match last_event_id {
+            None => (Vec::new(), false),
+            Some(last) => (
+                state
+                    .buffer
+                    .iter()
+                    .filter(|e| e.id > last)
+                    .cloned()
+                    .collect(),
+                last < state.forgotten_up_to,
+            ),
+        };
+        drop(state);
+        Subscription {
+            replay,
+            gap,
+            live: Live {
+                channel: ch,
+                reader,
             },
         }
     }
 
     fn position(&self, conversation: i64) -> u64 {
-        let channels = self.channels.lock().expect("bus lock");
-        channels
+        self.channels()
             .get(&conversation)
-            .map_or_else(now_us, |ch| ch.last_id)
+            .map_or_else(now_us, |ch| ch.state().last_id)
     }
 
     fn sweep(&self, idle_us: u64) {
         let cutoff = now_us().saturating_sub(idle_us);
-        self.channels
-            .lock()
-            .expect("bus lock")
-            .retain(|_, ch| ch.sender.receiver_count() > 0 || ch.last_id > cutoff);
+        self.channels().retain(|_, ch| {
+            let mut state = ch.state();
+            state.forget_up_to(cutoff);
+            state.compact(ch.keep_parts_us);
+            !state.readers.is_empty() || state.last_id > cutoff
+        });
     }
 }
 
@@ -139,9 +335,41 @@ mod tests {
         }
     }
 
+    fn delta(reply: &str) -> ChatEvent {
+        ChatEvent::Delta {
+            message_id: reply.into(),
+            text: "piece".into(),
+        }
+    }
+
+    fn message(id: &str, role: Role) -> crate::store::conversations::Message {
+        crate::store::conversations::Message {
+            id: id.into(),
+            conversation_id: "c1".into(),
+            role,
+            text: "whole".into(),
+            formation: None,
+            status: crate::store::conversations::MessageStatus::Complete,
+            client_id: None,
+            operator_name: None,
+            created_at: 0,
+        }
+    }
+
+    fn done(reply: &str) -> ChatEvent {
+        ChatEvent::Done {
+            message_id: reply.into(),
+            message: message(reply, Role::Assistant),
+        }
+    }
+
+    fn names(events: &[Arc<Envelope>]) -> Vec<&'static str> {
+        events.iter().map(|e| e.name).collect()
+    }
+
     #[test]
     fn ids_increase_and_resume_replays_exactly_what_followed() {
-        let bus = InProcessBus::default();
+        let bus = InProcessBus::keeping_parts_for(0);
         let ids: Vec<u64> = (0..5)
             .map(|i| bus.publish(7, &typing(i % 2 == 0)).id)
             .collect();
@@ -157,24 +385,59 @@ mod tests {
     }
 
     #[test]
-    fn live_events_reach_every_subscriber() {
-        let bus = InProcessBus::default();
-        let mut a = bus.subscribe(1, None).live;
-        let mut b = bus.subscribe(1, None).live;
-        let sent = bus.publish(1, &typing(true));
-        assert_eq!(a.try_recv().unwrap().id, sent.id);
-        assert_eq!(b.try_recv().unwrap().id, sent.id);
-        let mut other = bus.subscribe(2, None).live;
-        bus.publish(1, &typing(false));
-        assert!(
-            other.try_recv().is_err(),
+    fn live_events_reach_every_subscriber_in_order() {
+        let bus = InProcessBus::keeping_parts_for(0);
+        let a = bus.subscribe(1, None).live;
+        let b = bus.subscribe(1, None).live;
+        let first = bus.publish(1, &typing(true));
+        let second = bus.publish(1, &typing(false));
+        for live in [&a, &b] {
+            assert_eq!(live.try_recv().unwrap().unwrap().id, first.id);
+            assert_eq!(live.try_recv().unwrap().unwrap().id, second.id);
+            assert_eq!(live.try_recv(), Ok(None));
+        }
+        let other = bus.subscribe(2, None).live;
+        bus.publish(1, &typing(true));
+        assert_eq!(
+            other.try_recv(),
+            Ok(None),
             "events stay in their conversation"
         );
     }
 
+    #[tokio::test]
+    async fn a_waiting_subscriber_wakes_for_the_next_event() {
+        let bus = Arc::new(InProcessBus::keeping_parts_for(0));
+        let mut live = bus.subscribe(4, None).live;
+        let waiting = tokio::spawn(async move { live.recv().await.map(|e| e.id) });
+        tokio::task::yield_now().await;
+        let sent = bus.publish(4, &typing(true));
+        assert_eq!(waiting.await.unwrap(), Ok(sent.id));
+    }
+
+    #[test]
+    fn a_subscriber_that_falls_behind_the_buffer_is_told_so() {
+        let bus = InProcessBus::keeping_parts_for(0);
+        let slow = bus.subscribe(5, None).live;
+        bus.publish(5, &typing(true));
+        assert!(slow.try_recv().unwrap().is_some());
+        for _ in 0..BUFFER {
+            bus.publish(5, &typing(false));
+        }
+        assert!(
+            slow.try_recv().unwrap().is_some(),
+            "the buffer still holds everything after its position"
+        );
+        let slower = bus.subscribe(5, None).live;
+        bus.publish(5, &typing(true));
+        bus.publish(5, &typing(true));
+        assert_eq!(slow.try_recv(), Err(Lagged));
+        assert!(slower.try_recv().unwrap().is_some());
+    }
+
     #[test]
     fn a_resume_from_before_the_buffer_reports_a_gap() {
-        let bus = InProcessBus::default();
+        let bus = InProcessBus::keeping_parts_for(0);
         let first = bus.publish(3, &typing(true)).id;
         let second = bus.publish(3, &typing(true)).id;
         for _ in 0..BUFFER {
@@ -192,13 +455,73 @@ mod tests {
     }
 
     #[test]
-    fn sweep_forgets_idle_unwatched_conversations() {
-        let bus = InProcessBus::default();
+    fn a_subscriber_behind_a_finished_reply_still_reads_every_part() {
+        let bus = InProcessBus::keeping_parts_for(0);
+        let echo = bus.publish(6, &ChatEvent::Message(message("m0", Role::Visitor)));
+        let behind = bus.subscribe(6, Some(echo.id)).live;
+        bus.publish(6, &typing(true));
+        bus.publish(6, &delta("m1"));
+        bus.publish(6, &delta("m1"));
+        bus.publish(6, &typing(false));
+        let done = bus.publish(6, &done("m1"));
+        let mut seen = Vec::new();
+        while let Some(e) = behind.try_recv().unwrap() {
+            seen.push(e);
+        }
+        assert_eq!(names(&seen), ["typing", "delta", "delta", "typing", "done"]);
+        // Now that it has read them, the reply is left to stored history.
+        let resumed = bus.subscribe(6, Some(echo.id - 1));
+        assert!(resumed.gap, "a resume from before the reply reads history");
+        assert!(resumed.replay.is_empty());
+        let current = bus.subscribe(6, Some(done.id));
+        assert!(!current.gap, "a resume from the done is whole");
+    }
+
+    #[test]
+    fn events_stored_history_cannot_give_stay_buffered() {
+        let bus = InProcessBus::keeping_parts_for(0);
+        let start = bus.publish(8, &ChatEvent::Message(message("v1", Role::Visitor)));
+        bus.publish(8, &typing(true));
+        bus.publish(8, &delta("m1"));
+        bus.publish(
+            8,
+            &ChatEvent::Error {
+                message_id: Some("m1".into()),
+                code: "upstream",
+                message: "Sorry".into(),
+                retryable: true,
+            },
+        );
+        bus.publish(8, &ChatEvent::Message(message("v2", Role::Visitor)));
+        bus.publish(8, &typing(true));
+        bus.publish(8, &delta("m2"));
+        bus.publish(8, &typing(false));
+        bus.publish(8, &done("m2"));
+        let sub = bus.subscribe(8, Some(start.id - 1));
+        assert!(!sub.gap);
+        assert_eq!(
+            names(&sub.replay),
+            ["message", "delta", "error", "message", "done"],
+            "the failed reply's text and error stay; the finished reply's parts go"
+        );
+    }
+
+    #[test]
+    fn sweep_forgets_old_events_and_idle_unwatched_conversations() {
+        let bus = InProcessBus::keeping_parts_for(0);
         bus.publish(1, &typing(true));
-        let _watching = bus.subscribe(2, None);
+        let watching = bus.subscribe(2, None);
+        let old = bus.publish(2, &typing(true)).id;
         bus.sweep(0);
-        let channels = bus.channels.lock().unwrap();
-        assert!(!channels.contains_key(&1));
-        assert!(channels.contains_key(&2));
+        assert!(!bus.channels().contains_key(&1));
+        assert!(bus.channels().contains_key(&2));
+        let resumed = bus.subscribe(2, Some(old - 1));
+        assert!(
+            resumed.gap,
+            "the swept event is gone: stored history fills in"
+        );
+        assert!(resumed.replay.is_empty());
+        let live = watching.live;
+        assert_eq!(live.try_recv(), Err(Lagged));
     }
 }

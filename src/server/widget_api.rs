@@ -10,7 +10,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast::error::RecvError;
 use utoipa::ToSchema;
 
 use super::AppState;
@@ -312,7 +311,7 @@ fn feed(
     struct Feed {
         preamble: std::vec::IntoIter<Event>,
         replay: std::vec::IntoIter<std::sync::Arc<Envelope>>,
-        live: tokio::sync::broadcast::Receiver<std::sync::Arc<Envelope>>,
+        live: crate::chat::bus::Live,
         shutdown: tokio_util::sync::CancellationToken,
         stop_after: Option<String>,
         finished: bool,
@@ -337,7 +336,7 @@ fn feed(
             None => tokio::select! {
                 received = f.live.recv() => match received {
                     Ok(e) => e,
-                    Err(RecvError::Lagged(_) | RecvError::Closed) => return None,
+                    Err(crate::chat::bus::Lagged) => return None,
                 },
                 () = f.shutdown.cancelled() => return None,
             },
