@@ -10,18 +10,21 @@ pub use openapi::formation_schema;
 pub mod session;
 mod widget_api;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Request, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt as _;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -161,7 +164,9 @@ pub async fn serve(
     let housekeeping = {
         let (state, shutdown) = (state.clone(), shutdown.clone());
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            // Often enough that finished replies' parts leave the event buffers soon after
+            // their 10 s (one pass over the conversations is a millisecond at 10 000).
+            let mut tick = tokio::time::interval(Duration::from_secs(10));
             loop {
                 tokio::select! {
                     _ = tick.tick() => {
@@ -173,22 +178,69 @@ pub async fn serve(
             }
         })
     };
-    // Without TCP_NODELAY small SSE frames wait for delayed ACKs (~40 ms per first token).
-    let listener = listener.tap_io(|tcp| {
+    let app = router(state);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // While a response streams, hyper otherwise keeps reading the socket to notice a client
+    // that hung up, with an 8 KiB read buffer per connection: 80 MB for 10 000 event streams.
+    // A stream to a client that went away ends at its next write (a keep-alive within 15 s).
+    http.half_close(true);
+    let connections = TaskTracker::new();
+    loop {
+        let (tcp, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+            () = shutdown.cancelled() => break,
+        };
+        // Without TCP_NODELAY small SSE frames wait for delayed ACKs (~40 ms per first token).
         let _ = tcp.set_nodelay(true);
-    });
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let server =
-        axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
-    tokio::select! {
-        result = server => result?,
-        () = async { shutdown.cancelled().await; tokio::time::sleep(DRAIN).await } => {
-            tracing::warn!("connections still open after {DRAIN:?}; closing them");
-        }
+        let service = app.clone().map_request(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(remote));
+            req
+        });
+        let conn = http.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service));
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                // A connection that breaks is the client's business.
+                _ = conn.as_mut() => return,
+                () = shutdown.cancelled() => {}
+            }
+            // Finish the response in flight (event streams end on the same token), then close.
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    connections.close();
+    if tokio::time::timeout(DRAIN, connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after {DRAIN:?}; closing them");
     }
     if tokio::time::timeout(DRAIN, engine.drain()).await.is_err() {
         tracing::warn!("replies still running after {DRAIN:?}");
     }
     housekeeping.abort();
     Ok(())
+}
+
+/// A failed accept: a connection that went away before it was accepted is nothing; anything
+/// else (most likely out of file descriptors) is logged, and accepting pauses for a second.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accept failed");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
