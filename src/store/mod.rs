@@ -72,6 +72,8 @@ pub struct ImportSummary {
 const READERS: usize = 4;
 /// The most queued writes the writer commits in one transaction.
 const BATCH: usize = 64;
+/// How often the checkpointer copies committed pages from the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// A handle to the database, cheap to clone.
 #[derive(Clone)]
@@ -80,7 +82,10 @@ pub struct Db {
 }
 
 struct Inner {
-    writer: Writer,
+    /// Owns the writer connection and runs the queued writes.
+    writer: Worker<Job>,
+    /// Copies the WAL back into the database file, off the writer's path.
+    _checkpointer: Worker<()>,
     readers: Mutex<Vec<Connection>>,
     reader_permits: Semaphore,
 }
@@ -92,34 +97,36 @@ type Job = Box<dyn FnOnce(Result<&Transaction, &rusqlite::Error>) -> Option<Sett
 /// Answers a write's caller with the outcome of the commit that held it.
 type Settle = Box<dyn FnOnce(Result<(), &rusqlite::Error>) + Send>;
 
-/// The one thread that owns the writer connection, and the queue of writes it runs.
-struct Writer {
-    jobs: Option<mpsc::Sender<Job>>,
+/// A thread fed by a queue. Dropping it closes the queue and waits for the thread to end, so
+/// its connection is closed (and the WAL checkpointed) when the last `Db` is gone.
+struct Worker<T> {
+    queue: Option<mpsc::Sender<T>>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
-impl Writer {
-    fn start(conn: Connection) -> Result<Writer> {
-        let (jobs, queue) = mpsc::channel();
+impl<T: Send + 'static> Worker<T> {
+    fn start(
+        name: &str,
+        run: impl FnOnce(mpsc::Receiver<T>) + Send + 'static,
+    ) -> Result<Worker<T>> {
+        let (queue, receiver) = mpsc::channel();
         let thread = thread::Builder::new()
-            .name("keepstar-writer".into())
-            .spawn(move || write_queued(conn, &queue))
+            .name(format!("keepstar-{name}"))
+            .spawn(move || run(receiver))
             .map_err(|source| StoreError::Io {
-                context: "starting the database writer".into(),
+                context: format!("starting the database {name}"),
                 source,
             })?;
-        Ok(Writer {
-            jobs: Some(jobs),
+        Ok(Worker {
+            queue: Some(queue),
             thread: Some(thread),
         })
     }
 }
 
-impl Drop for Writer {
-    /// Closing the queue ends the thread once the writes already queued are done; waiting
-    /// for it means the connection is closed (and the WAL checkpointed) when the last `Db` goes.
+impl<T> Drop for Worker<T> {
     fn drop(&mut self) {
-        drop(self.jobs.take());
+        drop(self.queue.take());
         if let Some(t) = self.thread.take()
             && t.thread().id() != thread::current().id()
         {
@@ -157,12 +164,19 @@ impl Db {
                 }
             }
         }
+        // SQLite would otherwise checkpoint inside every COMMIT that finds the WAL past 1000
+        // pages: the copy and its fsync, on the writer, while every queued write waits.
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoints = connect(path, false)?;
         let readers = (0..READERS)
             .map(|_| connect(path, true))
             .collect::<Result<Vec<_>>>()?;
         Ok(Db {
             inner: Arc::new(Inner {
-                writer: Writer::start(writer)?,
+                writer: Worker::start("writer", move |queue| write_queued(writer, &queue))?,
+                _checkpointer: Worker::start("checkpointer", move |stop| {
+                    checkpoint_now_and_then(&checkpoints, &stop);
+                })?,
                 readers: Mutex::new(readers),
                 reader_permits: Semaphore::new(READERS),
             }),
@@ -244,7 +258,7 @@ impl Db {
         let stopped = || StoreError::Task("the database writer has stopped".into());
         self.inner
             .writer
-            .jobs
+            .queue
             .as_ref()
             .ok_or_else(stopped)?
             .send(job)
@@ -263,6 +277,15 @@ fn write_queued(mut conn: Connection, queue: &mpsc::Receiver<Job>) {
         while !batch.is_empty() {
             commit_batch(&mut conn, &mut batch);
         }
+    }
+}
+
+/// The checkpointer thread: a passive checkpoint every [`CHECKPOINT_EVERY`] until every `Db` is
+/// gone. Passive means it copies what no reader still needs and never waits for the writer or
+/// a reader; a checkpoint that cannot run now runs next time.
+fn checkpoint_now_and_then(conn: &Connection, stop: &mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
     }
 }
 
