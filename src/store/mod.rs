@@ -403,3 +403,90 @@ pub(crate) fn conflict_on_unique(
         _ => StoreError::Sqlite(err),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn scratch() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("k.db"), OnOpen::Migrate).unwrap();
+        db.write(|c| Ok(c.execute_batch("CREATE TABLE t (x INTEGER PRIMARY KEY)")?))
+            .await
+            .unwrap();
+        (dir, db)
+    }
+
+    async fn stored(db: &Db) -> Vec<i64> {
+        db.read(|c| {
+            let mut stmt = c.prepare("SELECT x FROM t ORDER BY x")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn writes_queued_together_fail_alone() {
+        let (_dir, db) = scratch().await;
+        // Sent at once, so the writer finds them queued together.
+        let writes = (1..=12).map(|i: i64| {
+            let db = db.clone();
+            async move {
+                db.write(move |c| {
+                    c.execute("INSERT INTO t VALUES (?1)", [i])?;
+                    match i % 4 {
+                        0 => Err(StoreError::Invalid(format!("no {i}"))),
+                        // A statement that fails after this write's own insert.
+                        1 => Ok(c.execute("INSERT INTO t VALUES (?1)", [i]).map(|_| i)?),
+                        _ => Ok(i),
+                    }
+                })
+                .await
+            }
+        });
+        let results = futures_util::future::join_all(writes).await;
+        for (i, result) in (1..=12).zip(&results) {
+            match i % 4 {
+                0 => assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}"),
+                1 => assert!(matches!(result, Err(StoreError::Sqlite(_))), "{result:?}"),
+                _ => assert_eq!(result.as_ref().ok(), Some(&i)),
+            }
+        }
+        assert_eq!(stored(&db).await, [2, 3, 6, 7, 10, 11]);
+    }
+
+    #[tokio::test]
+    async fn a_rehearsal_sees_its_writes_and_keeps_none() {
+        let (_dir, db) = scratch().await;
+        db.write(|c| Ok(c.execute("INSERT INTO t VALUES (1)", [])?))
+            .await
+            .unwrap();
+        let seen = db
+            .rehearse(|c| {
+                c.execute("INSERT INTO t VALUES (2)", [])?;
+                Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(seen, 2);
+        assert_eq!(stored(&db).await, [1]);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_write_fails_alone_and_the_writer_goes_on() {
+        let (_dir, db) = scratch().await;
+        let panicked = db
+            .write(|c| -> Result<()> {
+                c.execute("INSERT INTO t VALUES (1)", [])?;
+                panic!("boom")
+            })
+            .await;
+        assert!(matches!(panicked, Err(StoreError::Task(_))), "{panicked:?}");
+        db.write(|c| Ok(c.execute("INSERT INTO t VALUES (2)", [])?))
+            .await
+            .unwrap();
+        assert_eq!(stored(&db).await, [2]);
+    }
+}
