@@ -1,0 +1,1494 @@
+//! Relay-overhead benchmark: how much later the first `delta` of an LLM reply reaches a visitor
+//! through keepstar than the first content chunk reaches a client that calls the same upstream
+//! directly.
+//!
+//! ```sh
+//! cargo build --release
+//! cargo bench --bench relay -- [--streams 1,100,1000] [--mode burst|steady|both] [--runs 3]
+//! ```
+//!
+//! A fake OpenAI-compatible upstream runs in its own process (this binary, re-executed with
+//! `--fake-upstream`): `POST /v1/chat/completions` answers `text/event-stream` chunks at a fixed
+//! pace, the first content chunk `--think` ms after the request arrived. The real release binary
+//! is started with a tenant whose `openai` responder points at it. For each number of concurrent
+//! streams C, C visitors post a message with `Accept: text/event-stream` and time the first
+//! `event: delta`; C direct clients post to the fake and time its first content chunk. Both
+//! paths share the think time, so overhead = keepstar's time − the direct time.
+//!
+//! Every C and every run gets a fresh server in a fresh temp dir. See docs/BENCHMARKS.md.
+//!
+//! Shared with benches/load.rs in substance (duplicated here until both use one module): the
+//! open-file limit re-exec (`fd_limits`, `ULIMIT`, `raise_fd_limit`), the /proc readers
+//! (`mem_of`, `cpu_ticks`, `machine_ticks`, `clock_ticks_per_sec`), `free_port`, `client`,
+//! `next_event`, `short_error`, `percentiles`, `median`, `mb`, `machine`, the server's stop on
+//! drop and its log tail.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::io::{BufRead as _, Read as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+const REEXEC_ENV: &str = "KEEPSTAR_BENCH_REEXEC";
+/// The environment variable of the server process that holds the fake upstream's key.
+const KEY_ENV: &str = "BENCH_UPSTREAM_KEY";
+const ORIGIN: &str = "http://bench.local";
+const QUESTION: &str = "Which tent would you take for two people in the mountains?";
+/// A stream that takes longer counts as an error.
+const STREAM_TIMEOUT: Duration = Duration::from_secs(60);
+/// Deadline for one setup request (a session).
+const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Samples per path that `--rounds auto` aims for in burst mode.
+const AUTO_SAMPLES: usize = 2000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// All C streams start at the same moment, round after round.
+    Burst,
+    /// C streams always in flight: each client posts again as soon as its stream ended.
+    Steady,
+}
+
+#[derive(Debug, Clone)]
+struct Args {
+    streams: Vec<usize>,
+    modes: Vec<Mode>,
+    /// Burst rounds per path (after one unmeasured warm-up round); `None`: enough for about
+    /// [`AUTO_SAMPLES`] samples, between 5 and 200.
+    rounds: Option<usize>,
+    seconds: u64,
+    warmup: u64,
+    runs: usize,
+    pace: Pace,
+    server: PathBuf,
+}
+
+/// How the fake upstream streams.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    think_ms: u64,
+    interval_ms: u64,
+    chunks: usize,
+}
+
+impl Pace {
+    fn stream_len(&self) -> Duration {
+        Duration::from_millis(self.think_ms + self.interval_ms * self.chunks as u64)
+    }
+}
+
+fn usage() -> &'static str {
+    "usage: cargo bench --bench relay -- [--streams N[,N…]] [--mode burst|steady|both] [--rounds K]\n\
+     \x20      [--seconds S] [--warmup S] [--runs K] [--think MS] [--interval MS] [--chunks N]\n\
+     \x20      [--server PATH]\n\
+     defaults: --streams 1,100,1000 --mode both --rounds auto --seconds 10 --warmup 2 --runs 1\n\
+     \x20         --think 20 --interval 10 --chunks 20 --server target/release/keepstar\n\
+     burst: every round, all N clients of a path start a stream at the same moment (--rounds K\n\
+     rounds per path, alternating keepstar and direct; auto = about 2000 samples, 5..200 rounds).\n\
+     steady: N clients per path each start a new stream as soon as theirs ended, for --seconds."
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        streams: vec![1, 100, 1000],
+        modes: vec![Mode::Burst, Mode::Steady],
+        rounds: None,
+        seconds: 10,
+        warmup: 2,
+        runs: 1,
+        pace: Pace {
+            think_ms: 20,
+            interval_ms: 10,
+            chunks: 20,
+        },
+        server: PathBuf::from(env!("CARGO_BIN_EXE_keepstar")),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| anyhow!("{flag} needs a value\n{}", usage()))
+        };
+        match flag.as_str() {
+            // `cargo bench` passes this to every bench binary.
+            "--bench" => {}
+            "--streams" => {
+                args.streams = value()?
+                    .split(',')
+                    .map(|v| v.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()
+                    .context("--streams takes numbers, e.g. 1,100,1000")?;
+            }
+            "--mode" => {
+                args.modes = match value()?.as_str() {
+                    "burst" => vec![Mode::Burst],
+                    "steady" => vec![Mode::Steady],
+                    "both" => vec![Mode::Burst, Mode::Steady],
+                    other => bail!("--mode is burst, steady or both, not {other}"),
+                }
+            }
+            "--rounds" => {
+                let v = value()?;
+                args.rounds = match v.as_str() {
+                    "auto" => None,
+                    n => Some(n.parse::<usize>().context("--rounds")?.max(1)),
+                };
+            }
+            "--seconds" => args.seconds = value()?.parse().context("--seconds")?,
+            "--warmup" => args.warmup = value()?.parse().context("--warmup")?,
+            "--runs" => args.runs = value()?.parse::<usize>().context("--runs")?.max(1),
+            "--think" => args.pace.think_ms = value()?.parse().context("--think")?,
+            "--interval" => args.pace.interval_ms = value()?.parse().context("--interval")?,
+            "--chunks" => args.pace.chunks = value()?.parse::<usize>().context("--chunks")?.max(1),
+            "--server" => args.server = PathBuf::from(value()?),
+            "-h" | "--help" => {
+                println!("{}", usage());
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other}\n{}", usage()),
+        }
+    }
+    if args.seconds == 0 {
+        bail!("--seconds must be at least 1");
+    }
+    args.streams.retain(|&c| c > 0);
+    // The CLI runs inside each run's temp dir.
+    args.server = std::path::absolute(&args.server).context("--server")?;
+    Ok(args)
+}
+
+fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--fake-upstream") {
+        fake::main();
+        return;
+    }
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    };
+    let max = args.streams.iter().copied().max().unwrap_or(0);
+    // Per stream: a connection to keepstar and one to the fake (the bench), and the same pair on
+    // the server's and the fake's side.
+    raise_fd_limit(2 * max + 1024);
+    let upstream = match Upstream::start(args.pace) {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("error: starting the fake upstream: {e:#}");
+            std::process::exit(1);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if let Err(e) = runtime.block_on(run(args, upstream)) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fake upstream (its own process)
+
+mod fake {
+    //! An OpenAI-compatible `/v1/chat/completions` that streams at a fixed pace: a role chunk at
+    //! once, the first content chunk `think` ms after the request arrived, then one every
+    //! `interval` ms, then a `finish_reason: "stop"` chunk, a usage chunk and `[DONE]`, and then
+    //! the end of the body in a write of its own.
+
+    use std::io::Read as _;
+
+    use super::*;
+    use axum::Router;
+    use axum::body::{Body, Bytes};
+    use axum::extract::State;
+    use axum::http::{HeaderMap, StatusCode, header};
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::{get, post};
+    use axum::serve::ListenerExt as _;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tokio::time::Instant as TokioInstant;
+
+    struct Script {
+        /// Connections accepted and requests answered so far (`GET /stats`).
+        connections: AtomicU64,
+        requests: AtomicU64,
+        pace: Pace,
+        authorization: String,
+        role: Bytes,
+        contents: Vec<Bytes>,
+        end: Bytes,
+    }
+
+    fn frame(v: &Value) -> Bytes {
+        Bytes::from(format!("data: {v}\n\n"))
+    }
+
+    fn chunk(delta: Value, finish: Option<&str>) -> Value {
+        json!({
+            "id": "chatcmpl-bench",
+            "object": "chat.completion.chunk",
+            "created": 1_700_000_000,
+            "model": "fake",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        })
+    }
+
+    pub fn main() {
+        let mut pace = Pace {
+            think_ms: 20,
+            interval_ms: 10,
+            chunks: 20,
+        };
+        let mut key = String::new();
+        let mut it = std::env::args().skip(2);
+        while let Some(flag) = it.next() {
+            let value = it.next().unwrap_or_default();
+            match flag.as_str() {
+                "--think" => pace.think_ms = value.parse().expect("--think"),
+                "--interval" => pace.interval_ms = value.parse().expect("--interval"),
+                "--chunks" => pace.chunks = value.parse().expect("--chunks"),
+                "--key" => key = value,
+                other => panic!("fake upstream: unknown argument {other}"),
+            }
+        }
+        // Never outlive the bench: it holds our stdin open.
+        std::thread::spawn(|| {
+            let _ = std::io::stdin().read_to_end(&mut Vec::new());
+            std::process::exit(0);
+        });
+        let mut usage = chunk(json!({}), None);
+        usage["choices"] = json!([]);
+        usage["usage"] = json!({"prompt_tokens": 250, "completion_tokens": pace.chunks, "total_tokens": 250 + pace.chunks});
+        let mut end = Vec::new();
+        end.extend_from_slice(&frame(&chunk(json!({}), Some("stop"))));
+        end.extend_from_slice(&frame(&usage));
+        end.extend_from_slice(b"data: [DONE]\n\n");
+        let script = Arc::new(Script {
+            connections: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            pace,
+            authorization: format!("Bearer {key}"),
+            role: frame(&chunk(json!({"role": "assistant", "content": ""}), None)),
+            contents: (0..pace.chunks)
+                .map(|i| frame(&chunk(json!({"content": format!("word{i} ")}), None)))
+                .collect(),
+            end: Bytes::from(end),
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            println!("{}", listener.local_addr().expect("address").port());
+            let counted = script.clone();
+            let listener = listener.tap_io(move |tcp| {
+                let _ = tcp.set_nodelay(true);
+                counted.connections.fetch_add(1, Ordering::Relaxed);
+            });
+            let app = Router::new()
+                .route("/v1/chat/completions", post(completions))
+                .route("/stats", get(stats))
+                .with_state(script);
+            axum::serve(listener, app).await.expect("serve");
+        });
+    }
+
+    async fn stats(State(script): State<Arc<Script>>) -> axum::Json<Value> {
+        axum::Json(json!({
+            "connections": script.connections.load(Ordering::Relaxed),
+            "requests": script.requests.load(Ordering::Relaxed),
+        }))
+    }
+
+    async fn completions(
+        State(script): State<Arc<Script>>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        let arrived = TokioInstant::now();
+        script.requests.fetch_add(1, Ordering::Relaxed);
+        let authorized = headers
+            .get(header::AUTHORIZATION)
+            .is_some_and(|v| v.as_bytes() == script.authorization.as_bytes());
+        if !authorized {
+            let error = json!({"error": {"message": "bad key", "type": "invalid_request_error", "code": "invalid_api_key"}});
+            return (StatusCode::UNAUTHORIZED, axum::Json(error)).into_response();
+        }
+        // Read the request as a real server would.
+        let streamed = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .is_some_and(|v| v["stream"] == json!(true) && v["messages"].is_array());
+        if !streamed {
+            let error = json!({"error": {"message": "expected a streamed chat request", "type": "invalid_request_error"}});
+            return (StatusCode::BAD_REQUEST, axum::Json(error)).into_response();
+        }
+        let first = arrived + Duration::from_millis(script.pace.think_ms);
+        let interval = Duration::from_millis(script.pace.interval_ms);
+        let frames = futures_util::stream::unfold(0usize, move |i| {
+            let script = script.clone();
+            async move {
+                let n = script.contents.len();
+                let bytes = match i {
+                    0 => script.role.clone(),
+                    i if i <= n => {
+                        tokio::time::sleep_until(first + interval * (i as u32 - 1)).await;
+                        script.contents[i - 1].clone()
+                    }
+                    i if i == n + 1 => {
+                        tokio::time::sleep_until(first + interval * n as u32).await;
+                        script.end.clone()
+                    }
+                    _ => {
+                        // Servers that flush every event write the end of the chunked body
+                        // apart from `[DONE]`: let the server flush before it ends the body.
+                        tokio::task::yield_now().await;
+                        return None;
+                    }
+                };
+                Some((Ok::<_, Infallible>(bytes), i + 1))
+            }
+        });
+        Response::builder()
+            .header(header::CONTENT_TYPE, "text/event-stream")
+            .header(header::CACHE_CONTROL, "no-cache")
+            .body(Body::from_stream(frames))
+            .expect("a response")
+    }
+}
+
+/// The fake upstream's process.
+struct Upstream {
+    child: Child,
+    pid: u32,
+    /// `http://127.0.0.1:PORT/v1`
+    base_url: String,
+    /// `GET` it for the connections accepted and requests answered so far.
+    stats_url: String,
+    key: String,
+}
+
+impl Upstream {
+    fn start(pace: Pace) -> Result<Upstream> {
+        let exe = std::env::current_exe()?;
+        let key = format!("sk-bench-{}", std::process::id());
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{ULIMIT}; exec \"$0\" \"$@\""))
+            .arg(exe)
+            .arg("--fake-upstream")
+            .args(["--think", &pace.think_ms.to_string()])
+            .args(["--interval", &pace.interval_ms.to_string()])
+            .args(["--chunks", &pace.chunks.to_string()])
+            .args(["--key", &key])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let pid = child.id();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().context("the fake's stdout")?)
+            .read_line(&mut line)?;
+        let port: u16 = line
+            .trim()
+            .parse()
+            .with_context(|| format!("the fake upstream said {line:?}, not its port"))?;
+        Ok(Upstream {
+            child,
+            pid,
+            base_url: format!("http://127.0.0.1:{port}/v1"),
+            stats_url: format!("http://127.0.0.1:{port}/stats"),
+            key,
+        })
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// File descriptors, /proc (as in benches/load.rs)
+
+/// The soft and hard `Max open files` of a process.
+fn fd_limits(pid: &str) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
+    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+    let mut nums = line
+        .split_whitespace()
+        .filter_map(|w| w.parse::<u64>().ok());
+    Some((nums.next()?, nums.next().unwrap_or(u64::MAX)))
+}
+
+/// The shell prefix that raises the soft open-file limit as far as it may go.
+const ULIMIT: &str = "ulimit -n 65536 2>/dev/null || ulimit -n \"$(ulimit -Hn)\"";
+
+/// Re-executes this binary under `sh -c 'ulimit -n …; exec …'` when the soft limit is too low
+/// for `needed` descriptors (no unsafe `setrlimit` needed).
+fn raise_fd_limit(needed: usize) {
+    let Some((soft, _)) = fd_limits("self") else {
+        return;
+    };
+    if soft >= needed as u64 {
+        return;
+    }
+    if std::env::var_os(REEXEC_ENV).is_some() {
+        eprintln!(
+            "warning: the open-file limit is {soft} but this run needs about {needed}; \
+             run `ulimit -n 65536` first (streams beyond the limit will fail)"
+        );
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    use std::os::unix::process::CommandExt as _;
+    let err = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{ULIMIT}; exec \"$0\" \"$@\""))
+        .arg(exe)
+        .args(std::env::args_os().skip(1))
+        .env(REEXEC_ENV, "1")
+        .exec();
+    eprintln!("warning: could not re-exec under a raised open-file limit: {err}");
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Mem {
+    hwm_kb: u64,
+    threads: u64,
+}
+
+fn mem_of(pid: u32) -> Mem {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Mem {
+        hwm_kb: field("VmHWM:"),
+        threads: field("Threads:"),
+    }
+}
+
+/// utime + stime of a process, in clock ticks.
+fn cpu_ticks(pid: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name is in parentheses and may hold spaces: count fields after the last ')'.
+    let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After ')': state is field 3 overall, so utime (14) and stime (15) are at 11 and 12.
+    let get = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    get(11) + get(12)
+}
+
+/// Busy ticks of the whole machine (all cores), from /proc/stat.
+fn machine_busy_ticks() -> u64 {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(line) = text.lines().next() else {
+        return 0;
+    };
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+    total.saturating_sub(idle)
+}
+
+fn clock_ticks_per_sec() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .unwrap_or(100.0)
+}
+
+/// CPU ticks of the server, the fake upstream, this bench and the whole machine at a moment.
+#[derive(Debug, Clone, Copy)]
+struct CpuMark {
+    at: Instant,
+    server: u64,
+    upstream: u64,
+    bench: u64,
+    busy: u64,
+}
+
+impl CpuMark {
+    fn take(server: u32, upstream: u32) -> CpuMark {
+        CpuMark {
+            at: Instant::now(),
+            server: cpu_ticks(&server.to_string()),
+            upstream: cpu_ticks(&upstream.to_string()),
+            bench: cpu_ticks("self"),
+            busy: machine_busy_ticks(),
+        }
+    }
+}
+
+/// CPU summed over several windows.
+#[derive(Debug, Default, Clone, Copy)]
+struct CpuSum {
+    secs: f64,
+    server: u64,
+    upstream: u64,
+    bench: u64,
+    busy: u64,
+}
+
+impl CpuSum {
+    fn add(&mut self, from: &CpuMark, to: &CpuMark) {
+        self.secs += to.at.duration_since(from.at).as_secs_f64();
+        self.server += to.server.saturating_sub(from.server);
+        self.upstream += to.upstream.saturating_sub(from.upstream);
+        self.bench += to.bench.saturating_sub(from.bench);
+        self.busy += to.busy.saturating_sub(from.busy);
+    }
+
+    /// % of one core: server, upstream, bench, everything else.
+    fn shares(&self, hz: f64) -> [f64; 4] {
+        let pct = |t: u64| t as f64 / hz / self.secs.max(1e-9) * 100.0;
+        let (s, u, b) = (pct(self.server), pct(self.upstream), pct(self.bench));
+        [s, u, b, (pct(self.busy) - s - u - b).max(0.0)]
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server under test
+
+struct Server {
+    child: Child,
+    pid: u32,
+    url: String,
+    key: String,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+impl Server {
+    /// A fresh data dir with tenant `bench` answered by the `openai` responder against `upstream`.
+    async fn start(bin: &Path, upstream: &Upstream) -> Result<Server> {
+        if !bin.exists() {
+            bail!(
+                "{} does not exist: run `cargo build --release` first",
+                bin.display()
+            );
+        }
+        let dir = tempfile::tempdir()?;
+        let config = dir.path().join("keepstar.toml");
+        let port = free_port()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let cli = |args: &[&str]| -> Result<String> {
+            let out = Command::new(bin)
+                .arg("--config")
+                .arg(&config)
+                .args(args)
+                .env(KEY_ENV, &upstream.key)
+                .current_dir(dir.path())
+                .output()
+                .with_context(|| format!("running keepstar {}", args.join(" ")))?;
+            if !out.status.success() {
+                bail!(
+                    "keepstar {} failed: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        };
+        let data = dir.path().join("data");
+        cli(&[
+            "init",
+            "--public-url",
+            &url,
+            "--dir",
+            &data.to_string_lossy(),
+        ])?;
+        // The default abuse limits would throttle a benchmark from one address, and a slow
+        // moment on a shared machine must not open the tenant's circuit for the rest of the run.
+        let mut text = std::fs::read_to_string(&config)?;
+        text.push_str(
+            "\n[limits]\nsessions_per_minute_per_ip = 100000000\nmessages_per_minute_per_ip = 100000000\n\
+             messages_per_minute_per_visitor = 100000000\nmessages_per_minute_per_tenant = 100000000\n\
+             \n[upstream]\nbreaker_failures = 1000000\n",
+        );
+        std::fs::write(&config, text)?;
+        cli(&[
+            "tenant", "add", "bench", "--name", "Bench", "--origin", ORIGIN,
+        ])?;
+        cli(&[
+            "tenant",
+            "set",
+            "bench",
+            "--provider",
+            "openai",
+            "--model",
+            "fake",
+            "--base-url",
+            &upstream.base_url,
+            "--api-key-env",
+            KEY_ENV,
+        ])?;
+        let key = cli(&["key", "issue", "bench"])?;
+        let log = dir.path().join("server.log");
+        let log_file = std::fs::File::create(&log)?;
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{ULIMIT}; exec \"$0\" \"$@\""))
+            .arg(bin)
+            .arg("--config")
+            .arg(&config)
+            .args(["serve", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["--public-url", &url])
+            .env(KEY_ENV, &upstream.key)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file)
+            .spawn()
+            .context("starting keepstar serve")?;
+        let pid = child.id();
+        let server = Server {
+            child,
+            pid,
+            url,
+            key,
+            log,
+            _dir: dir,
+        };
+        let http = client();
+        let started = Instant::now();
+        let mut server = server;
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                bail!("the server exited ({status}):\n{}", server.log_tail());
+            }
+            let ready = http
+                .get(format!("{}/readyz", server.url))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                bail!("the server was not ready in 60 s:\n{}", server.log_tail());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(server)
+    }
+
+    fn mem(&self) -> Mem {
+        mem_of(self.pid)
+    }
+
+    fn log_tail(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.read_to_string(&mut text);
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+}
+
+impl Drop for Server {
+    /// SIGTERM, as an operator would stop it; a kill if it does not exit in 20 s.
+    fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("warning: the server did not stop in 20 s after SIGTERM; killing it");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The client of both paths: HTTP/1.1 keep-alive, TCP_NODELAY, no proxy.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(usize::MAX)
+        .pool_idle_timeout(Duration::from_secs(300))
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .expect("reqwest client")
+}
+
+async fn open_session(http: &reqwest::Client, server: &Server) -> Result<String> {
+    let res = tokio::time::timeout(
+        SETUP_TIMEOUT,
+        http.post(format!("{}/api/v1/sessions", server.url))
+            .header("origin", ORIGIN)
+            .json(&json!({ "tenant": "bench", "key": server.key, "page": { "url": format!("{ORIGIN}/") } }))
+            .send(),
+    )
+    .await
+    .map_err(|_| anyhow!("POST /api/v1/sessions: no answer within {SETUP_TIMEOUT:?}"))??;
+    let status = res.status();
+    if status != 200 {
+        bail!(
+            "POST /api/v1/sessions: {status} {}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+    let body: Value = res.json().await?;
+    Ok(body["token"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no token in {body}"))?
+        .to_owned())
+}
+
+// ---------------------------------------------------------------------------------------------
+// One stream on either path
+
+/// Where a client's streams go.
+#[derive(Clone)]
+enum Target {
+    /// A visitor of tenant `bench`, with its session token.
+    Keepstar { url: Arc<str>, token: Arc<str> },
+    /// The fake upstream itself.
+    Direct {
+        url: Arc<str>,
+        authorization: Arc<str>,
+    },
+}
+
+enum Outcome {
+    /// Time from sending to the first `delta` (keepstar) or content chunk (direct).
+    Streamed(Duration),
+    Failed(String),
+}
+
+/// Takes the next complete event out of `buf`: its name (default `message`) and data;
+/// keep-alive comments are skipped.
+fn next_event(buf: &mut Vec<u8>) -> Option<(String, String)> {
+    loop {
+        let end = buf.windows(2).position(|w| w == b"\n\n")?;
+        let block: Vec<u8> = buf.drain(..end + 2).collect();
+        let text = String::from_utf8_lossy(&block);
+        let mut name = None;
+        let mut data = String::new();
+        for line in text.lines() {
+            if let Some(v) = line.strip_prefix("event:") {
+                name = Some(v.trim().to_owned());
+            } else if let Some(v) = line.strip_prefix("data:") {
+                data.push_str(v.strip_prefix(' ').unwrap_or(v));
+            }
+        }
+        if name.is_none() && data.is_empty() {
+            continue;
+        }
+        return Some((name.unwrap_or_else(|| "message".into()), data));
+    }
+}
+
+/// What a path's event means for the stream.
+enum Seen {
+    First,
+    End,
+    Error(String),
+    Other,
+}
+
+fn keepstar_event(name: &str, data: &str) -> Seen {
+    match name {
+        "delta" => Seen::First,
+        "done" => Seen::End,
+        "error" => {
+            let code = serde_json::from_str::<Value>(data)
+                .ok()
+                .and_then(|v| v["code"].as_str().map(String::from))
+                .unwrap_or_default();
+            Seen::Error(format!("error event {code}"))
+        }
+        _ => Seen::Other,
+    }
+}
+
+fn direct_event(data: &str) -> Seen {
+    if data.trim() == "[DONE]" {
+        return Seen::End;
+    }
+    match serde_json::from_str::<Value>(data) {
+        Ok(v)
+            if v["choices"][0]["delta"]["content"]
+                .as_str()
+                .is_some_and(|t| !t.is_empty()) =>
+        {
+            Seen::First
+        }
+        Ok(_) => Seen::Other,
+        Err(_) => Seen::Error("malformed chunk".into()),
+    }
+}
+
+/// Posts one message (or one chat request) and reads the stream to its end, so the connection
+/// goes back to the pool.
+async fn one_stream(http: &reqwest::Client, target: &Target, client_id: &str) -> Outcome {
+    let request = match target {
+        Target::Keepstar { url, token } => http
+            .post(format!("{url}/api/v1/messages"))
+            .header("origin", ORIGIN)
+            .header("accept", "text/event-stream")
+            .bearer_auth(token)
+            .json(&json!({ "text": QUESTION, "client_id": client_id })),
+        Target::Direct { url, authorization } => http
+            .post(format!("{url}/chat/completions"))
+            .header("accept", "text/event-stream")
+            .header("authorization", &**authorization)
+            .json(&json!({
+                "model": "fake",
+                "messages": [
+                    {"role": "system", "content": "You are the shop assistant of Bench."},
+                    {"role": "user", "content": QUESTION},
+                ],
+                "stream": true,
+                "stream_options": {"include_usage": true},
+            })),
+    };
+    let keepstar = matches!(target, Target::Keepstar { .. });
+    let sent = Instant::now();
+    let res = match request.send().await {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failed(format!("request: {}", short_error(&e))),
+    };
+    let status = res.status();
+    if status != 200 {
+        let body = res.text().await.unwrap_or_default();
+        let code = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| v["error"]["code"].as_str().map(String::from))
+            .unwrap_or_default();
+        return Outcome::Failed(format!("HTTP {} {code}", status.as_u16()));
+    }
+    let mut body = res.bytes_stream();
+    let mut buf = Vec::with_capacity(4096);
+    let mut first = None;
+    let mut ended = false;
+    loop {
+        let chunk = match body.next().await {
+            Some(Ok(c)) => c,
+            Some(Err(e)) => return Outcome::Failed(format!("body: {}", short_error(&e))),
+            None if ended => break,
+            None => return Outcome::Failed("stream ended early".into()),
+        };
+        let at = sent.elapsed();
+        buf.extend_from_slice(&chunk);
+        while let Some((name, data)) = next_event(&mut buf) {
+            let seen = if keepstar {
+                keepstar_event(&name, &data)
+            } else {
+                direct_event(&data)
+            };
+            match seen {
+                Seen::First => {
+                    first.get_or_insert(at);
+                }
+                Seen::End => ended = true,
+                Seen::Error(why) => return Outcome::Failed(why),
+                Seen::Other => {}
+            }
+        }
+    }
+    match first {
+        Some(d) => Outcome::Streamed(d),
+        None => Outcome::Failed("no content before the end".into()),
+    }
+}
+
+async fn timed_stream(http: &reqwest::Client, target: &Target, client_id: &str) -> Outcome {
+    tokio::time::timeout(STREAM_TIMEOUT, one_stream(http, target, client_id))
+        .await
+        .unwrap_or_else(|_| Outcome::Failed(format!("not finished within {STREAM_TIMEOUT:?}")))
+}
+
+fn short_error(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect"
+    } else if e.is_body() {
+        "body"
+    } else if e.is_request() {
+        "request"
+    } else {
+        "other"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut deepest = None;
+    while let Some(s) = source {
+        deepest = Some(s.to_string());
+        source = s.source();
+    }
+    match deepest {
+        Some(d) => format!("{kind} ({d})"),
+        None => kind.to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Percentiles {
+    p50: f64,
+    p90: f64,
+    p99: f64,
+    max: f64,
+}
+
+/// Milliseconds at the 50th, 90th and 99th percentile (nearest rank) and the maximum.
+fn percentiles(mut us: Vec<u32>) -> Percentiles {
+    if us.is_empty() {
+        return Percentiles::default();
+    }
+    us.sort_unstable();
+    let at = |p: f64| {
+        let rank = ((p / 100.0) * us.len() as f64).ceil() as usize;
+        f64::from(us[rank.clamp(1, us.len()) - 1]) / 1000.0
+    };
+    Percentiles {
+        p50: at(50.0),
+        p90: at(90.0),
+        p99: at(99.0),
+        max: f64::from(*us.last().unwrap_or(&0)) / 1000.0,
+    }
+}
+
+/// What one path measured in one run.
+#[derive(Debug, Default)]
+struct PathSamples {
+    /// Microseconds from sending to the first content.
+    first: Vec<u32>,
+    errors: BTreeMap<String, u64>,
+    cpu: CpuSum,
+    /// Connections the fake upstream accepted and requests it answered meanwhile.
+    upstream: UpstreamCount,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct UpstreamCount {
+    connections: u64,
+    requests: u64,
+}
+
+impl UpstreamCount {
+    async fn now(http: &reqwest::Client, url: &str) -> Result<UpstreamCount> {
+        let v: Value = http.get(url).send().await?.json().await?;
+        Ok(UpstreamCount {
+            connections: v["connections"].as_u64().unwrap_or(0),
+            requests: v["requests"].as_u64().unwrap_or(0),
+        })
+    }
+
+    fn add(&mut self, from: UpstreamCount, to: UpstreamCount) {
+        self.connections += to.connections.saturating_sub(from.connections);
+        self.requests += to.requests.saturating_sub(from.requests);
+    }
+}
+
+impl PathSamples {
+    fn record(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Streamed(d) => self.first.push(d.as_micros() as u32),
+            Outcome::Failed(why) => *self.errors.entry(why).or_default() += 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct RunResult {
+    streams: usize,
+    samples: usize,
+    keepstar: Percentiles,
+    direct: Percentiles,
+    errors: BTreeMap<String, u64>,
+    peak_rss_kb: u64,
+    max_threads: u64,
+    /// % of one core while keepstar's streams ran: server, upstream, bench, other.
+    cpu: [f64; 4],
+    /// The same while the direct streams ran.
+    cpu_direct: [f64; 4],
+    /// New connections from keepstar to the upstream per request it made.
+    upstream_connections_per_request: f64,
+}
+
+struct Bench {
+    server: Server,
+    upstream_pid: u32,
+    upstream_stats: String,
+    keepstar_http: reqwest::Client,
+    direct_http: reqwest::Client,
+    visitors: Vec<Target>,
+    direct: Target,
+    max_threads: u64,
+}
+
+impl Bench {
+    fn mark(&self) -> CpuMark {
+        CpuMark::take(self.server.pid, self.upstream_pid)
+    }
+
+    /// All `targets` start a stream at the same moment; waits for every one to end.
+    async fn burst(
+        &mut self,
+        keepstar: bool,
+        round: usize,
+        into: Option<&mut PathSamples>,
+    ) -> Result<()> {
+        let (http, targets) = if keepstar {
+            (&self.keepstar_http, self.visitors.clone())
+        } else {
+            (
+                &self.direct_http,
+                vec![self.direct.clone(); self.visitors.len()],
+            )
+        };
+        // Time for every task to be spawned and waiting before the common start.
+        let at = Instant::now() + Duration::from_millis(5 + targets.len() as u64 / 50);
+        let tasks: Vec<_> = targets
+            .into_iter()
+            .enumerate()
+            .map(|(i, target)| {
+                let http = http.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(at.into()).await;
+                    timed_stream(&http, &target, &format!("r{round}-v{i}")).await
+                })
+            })
+            .collect();
+        let count_start = UpstreamCount::now(&self.direct_http, &self.upstream_stats).await?;
+        tokio::time::sleep_until(at.into()).await;
+        let start = self.mark();
+        let mut outcomes = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            outcomes.push(task.await.context("a stream task panicked")?);
+        }
+        let end = self.mark();
+        let count_end = UpstreamCount::now(&self.direct_http, &self.upstream_stats).await?;
+        if keepstar {
+            self.max_threads = self.max_threads.max(self.server.mem().threads);
+        }
+        if let Some(samples) = into {
+            samples.cpu.add(&start, &end);
+            samples.upstream.add(count_start, count_end);
+            for o in outcomes {
+                samples.record(o);
+            }
+        }
+        Ok(())
+    }
+
+    /// `targets.len()` clients each start a new stream as soon as the last one ended, staggered
+    /// over one stream's length at the start; samples from streams sent inside the window.
+    async fn steady(
+        &mut self,
+        keepstar: bool,
+        pace: Pace,
+        warmup: Duration,
+        seconds: Duration,
+    ) -> Result<PathSamples> {
+        let (http, targets) = if keepstar {
+            (&self.keepstar_http, self.visitors.clone())
+        } else {
+            (
+                &self.direct_http,
+                vec![self.direct.clone(); self.visitors.len()],
+            )
+        };
+        let n = targets.len();
+        let count_start = UpstreamCount::now(&self.direct_http, &self.upstream_stats).await?;
+        let start = Instant::now();
+        let from = start + warmup;
+        let to = from + seconds;
+        let tasks: Vec<_> = targets
+            .into_iter()
+            .enumerate()
+            .map(|(i, target)| {
+                let http = http.clone();
+                let offset = pace.stream_len().mul_f64(i as f64 / n as f64);
+                tokio::spawn(async move {
+                    let mut out = PathSamples::default();
+                    tokio::time::sleep_until((start + offset).into()).await;
+                    let mut k = 0;
+                    loop {
+                        let sent = Instant::now();
+                        if sent >= to {
+                            break;
+                        }
+                        let outcome = timed_stream(&http, &target, &format!("s{i}-{k}")).await;
+                        k += 1;
+                        if sent >= from {
+                            out.record(outcome);
+                        } else if let Outcome::Failed(_) = outcome {
+                            // Do not spin on a dead server.
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        tokio::time::sleep_until(from.into()).await;
+        let cpu_start = self.mark();
+        while Instant::now() < to {
+            if keepstar {
+                self.max_threads = self.max_threads.max(self.server.mem().threads);
+            }
+            tokio::time::sleep(Duration::from_millis(250).min(to - Instant::now())).await;
+        }
+        let cpu_end = self.mark();
+        let mut all = PathSamples::default();
+        all.cpu.add(&cpu_start, &cpu_end);
+        for task in tasks {
+            let r = task.await.context("a stream task panicked")?;
+            all.first.extend(r.first);
+            for (k, v) in r.errors {
+                *all.errors.entry(k).or_default() += v;
+            }
+        }
+        // Over the whole phase, warm-up included.
+        let count_end = UpstreamCount::now(&self.direct_http, &self.upstream_stats).await?;
+        all.upstream.add(count_start, count_end);
+        Ok(all)
+    }
+}
+
+fn auto_rounds(streams: usize) -> usize {
+    AUTO_SAMPLES.div_ceil(streams).clamp(5, 200)
+}
+
+async fn one_run(
+    args: &Args,
+    mode: Mode,
+    upstream: &Upstream,
+    streams: usize,
+    run: usize,
+    hz: f64,
+) -> Result<RunResult> {
+    let server = Server::start(&args.server, upstream).await?;
+    let keepstar_http = client();
+    let sessions: Vec<Result<String>> = futures_util::stream::iter(0..streams)
+        .map(|_| open_session(&keepstar_http, &server))
+        .buffered(200)
+        .collect()
+        .await;
+    let url: Arc<str> = server.url.as_str().into();
+    let visitors = sessions
+        .into_iter()
+        .map(|token| {
+            Ok(Target::Keepstar {
+                url: url.clone(),
+                token: token?.into(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut bench = Bench {
+        upstream_pid: upstream.pid,
+        upstream_stats: upstream.stats_url.clone(),
+        keepstar_http,
+        direct_http: client(),
+        visitors,
+        direct: Target::Direct {
+            url: upstream.base_url.as_str().into(),
+            authorization: format!("Bearer {}", upstream.key).into(),
+        },
+        max_threads: 0,
+        server,
+    };
+    let (keepstar, direct) = match mode {
+        Mode::Burst => {
+            let rounds = args.rounds.unwrap_or_else(|| auto_rounds(streams));
+            // One unmeasured round per path opens every connection (bench → keepstar →
+            // upstream, bench → upstream), so neither path pays for connecting.
+            bench.burst(true, 0, None).await?;
+            bench.burst(false, 0, None).await?;
+            let mut keepstar = PathSamples::default();
+            let mut direct = PathSamples::default();
+            for round in 1..=rounds {
+                // Alternate which path goes first, so neither always follows the other.
+                for keepstar_path in [round % 2 == 1, round % 2 == 0] {
+                    let into = if keepstar_path {
+                        &mut keepstar
+                    } else {
+                        &mut direct
+                    };
+                    bench.burst(keepstar_path, round, Some(into)).await?;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            (keepstar, direct)
+        }
+        Mode::Steady => {
+            let warmup = Duration::from_secs(args.warmup);
+            let seconds = Duration::from_secs(args.seconds);
+            // Alternate which path goes first from run to run.
+            if run % 2 == 1 {
+                let k = bench.steady(true, args.pace, warmup, seconds).await?;
+                let d = bench.steady(false, args.pace, warmup, seconds).await?;
+                (k, d)
+            } else {
+                let d = bench.steady(false, args.pace, warmup, seconds).await?;
+                let k = bench.steady(true, args.pace, warmup, seconds).await?;
+                (k, d)
+            }
+        }
+    };
+    let mem = bench.server.mem();
+    let mut errors = BTreeMap::new();
+    for (path, samples) in [("keepstar", &keepstar), ("direct", &direct)] {
+        for (why, n) in &samples.errors {
+            *errors.entry(format!("{path}: {why}")).or_default() += n;
+        }
+    }
+    let k = keepstar.upstream;
+    Ok(RunResult {
+        upstream_connections_per_request: k.connections as f64 / k.requests.max(1) as f64,
+        streams,
+        samples: keepstar.first.len().min(direct.first.len()),
+        cpu: keepstar.cpu.shares(hz),
+        cpu_direct: direct.cpu.shares(hz),
+        keepstar: percentiles(keepstar.first),
+        direct: percentiles(direct.first),
+        errors,
+        peak_rss_kb: mem.hwm_kb,
+        max_threads: bench.max_threads.max(mem.threads),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+fn mb(kb: u64) -> String {
+    format!("{:.1} MB", kb as f64 / 1024.0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+const HEADER: &str = "| streams | run | samples per path | through keepstar p50 / p90 / p99 / max (ms) | direct p50 / p90 / p99 / max (ms) | overhead p50 / p99 (ms) | errors | keepstar → upstream connections per request | server peak RSS | server threads (max) | CPU server / upstream / bench / other, keepstar streams (% of 1 core) | same, direct streams |\n\
+                      |---:|---|---:|---|---|---|---:|---:|---:|---:|---|---|";
+
+fn row(run: &str, r: &RunResult) -> String {
+    let errors: u64 = r.errors.values().sum();
+    format!(
+        "| {} | {run} | {} | {:.2} / {:.2} / {:.2} / {:.2} | {:.2} / {:.2} / {:.2} / {:.2} | {:.2} / {:.2} | {errors} | {:.2} | {} | {} | {:.0} / {:.0} / {:.0} / {:.0} | {:.0} / {:.0} / {:.0} / {:.0} |",
+        r.streams,
+        r.samples,
+        r.keepstar.p50,
+        r.keepstar.p90,
+        r.keepstar.p99,
+        r.keepstar.max,
+        r.direct.p50,
+        r.direct.p90,
+        r.direct.p99,
+        r.direct.max,
+        r.keepstar.p50 - r.direct.p50,
+        r.keepstar.p99 - r.direct.p99,
+        r.upstream_connections_per_request,
+        mb(r.peak_rss_kb),
+        r.max_threads,
+        r.cpu[0],
+        r.cpu[1],
+        r.cpu[2],
+        r.cpu[3],
+        r.cpu_direct[0],
+        r.cpu_direct[1],
+        r.cpu_direct[2],
+        r.cpu_direct[3],
+    )
+}
+
+/// Per-column medians over several runs (the overheads are medians of each run's overhead).
+fn median_row(runs: &[RunResult]) -> String {
+    let m = |f: &dyn Fn(&RunResult) -> f64| median(runs.iter().map(f).collect());
+    format!(
+        "| {} | median of {} | {:.0} | {:.2} / {:.2} / {:.2} / {:.2} | {:.2} / {:.2} / {:.2} / {:.2} | {:.2} / {:.2} | {:.0} | {:.2} | {} | {:.0} | {:.0} / {:.0} / {:.0} / {:.0} | {:.0} / {:.0} / {:.0} / {:.0} |",
+        runs[0].streams,
+        runs.len(),
+        m(&|r| r.samples as f64),
+        m(&|r| r.keepstar.p50),
+        m(&|r| r.keepstar.p90),
+        m(&|r| r.keepstar.p99),
+        m(&|r| r.keepstar.max),
+        m(&|r| r.direct.p50),
+        m(&|r| r.direct.p90),
+        m(&|r| r.direct.p99),
+        m(&|r| r.direct.max),
+        m(&|r| r.keepstar.p50 - r.direct.p50),
+        m(&|r| r.keepstar.p99 - r.direct.p99),
+        m(&|r| r.errors.values().sum::<u64>() as f64),
+        m(&|r| r.upstream_connections_per_request),
+        mb(m(&|r| r.peak_rss_kb as f64) as u64),
+        m(&|r| r.max_threads as f64),
+        m(&|r| r.cpu[0]),
+        m(&|r| r.cpu[1]),
+        m(&|r| r.cpu[2]),
+        m(&|r| r.cpu[3]),
+        m(&|r| r.cpu_direct[0]),
+        m(&|r| r.cpu_direct[1]),
+        m(&|r| r.cpu_direct[2]),
+        m(&|r| r.cpu_direct[3]),
+    )
+}
+
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cpus} cores ({model})")
+}
+
+async fn run(args: Args, upstream: Upstream) -> Result<()> {
+    let hz = clock_ticks_per_sec();
+    let (soft, _) = fd_limits("self").unwrap_or((0, 0));
+    let stamp = |cmd: &str, args: &[&str]| {
+        Command::new(cmd)
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    println!("# keepstar relay bench");
+    println!(
+        "date: {}; commit: {}",
+        stamp("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        stamp("git", &["describe", "--always", "--dirty"])
+    );
+    let p = args.pace;
+    println!(
+        "machine: {}; server: {}; bench fd limit {soft}",
+        machine(),
+        args.server.display()
+    );
+    println!(
+        "fake upstream (own process, pid {}): first content chunk {} ms after the request, then one every {} ms, {} in all",
+        upstream.pid, p.think_ms, p.interval_ms, p.chunks
+    );
+    let mut all: Vec<Vec<RunResult>> = Vec::new();
+    for &mode in &args.modes {
+        let what = match mode {
+            Mode::Burst => "burst: all streams of a path start at the same moment, round after round (rounds alternate keepstar / direct)".to_owned(),
+            Mode::Steady => format!(
+                "steady: each client starts its next stream as soon as the last ended; {} s warm-up + {} s measured per path",
+                args.warmup, args.seconds
+            ),
+        };
+        let mut runs_by_streams = Vec::new();
+        for &streams in &args.streams {
+            let mut runs = Vec::new();
+            for run in 1..=args.runs {
+                let how = match mode {
+                    Mode::Burst => format!(
+                        "burst, {} rounds per path",
+                        args.rounds.unwrap_or_else(|| auto_rounds(streams))
+                    ),
+                    Mode::Steady => {
+                        format!("steady, {} s + {} s per path", args.warmup, args.seconds)
+                    }
+                };
+                eprintln!("{streams} streams, run {run}/{}: {how} …", args.runs);
+                let r = one_run(&args, mode, &upstream, streams, run, hz).await?;
+                eprintln!("{}", row(&run.to_string(), &r));
+                for (why, count) in &r.errors {
+                    eprintln!("  error ×{count}: {why}");
+                }
+                runs.push(r);
+            }
+            runs_by_streams.push(runs);
+        }
+        println!();
+        println!("## {what}");
+        println!();
+        println!("{HEADER}");
+        for runs in &runs_by_streams {
+            for (i, r) in runs.iter().enumerate() {
+                println!("{}", row(&(i + 1).to_string(), r));
+            }
+            if runs.len() > 1 {
+                println!("{}", median_row(runs));
+            }
+        }
+        all.extend(runs_by_streams);
+    }
+    let errors: Vec<String> = all
+        .iter()
+        .flatten()
+        .flat_map(|r| {
+            r.errors
+                .iter()
+                .map(move |(k, v)| format!("{} streams: {k} ×{v}", r.streams))
+        })
+        .collect();
+    if !errors.is_empty() {
+        println!("errors: {}", errors.join("; "));
+    }
+    Ok(())
+}
