@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
+use axum::serve::ListenerExt as _;
 use futures_util::StreamExt;
 
 /// One scripted answer.
@@ -80,6 +82,13 @@ impl Reply {
         self.stall = true;
         self
     }
+
+    /// Ends the body `pause` after the last chunk, in a write of its own (as servers that flush
+    /// every event do), rather than together with it.
+    pub fn ended_after(mut self, pause: Duration) -> Reply {
+        self.chunks.push((pause, Vec::new()));
+        self
+    }
 }
 
 /// A request the fake received.
@@ -114,6 +123,7 @@ pub struct Fake {
     /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub url: String,
     script: Arc<Mutex<Script>>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl Fake {
@@ -127,8 +137,22 @@ impl Fake {
         let app = Router::new().fallback(answer).with_state(script.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        let listener = listener.tap_io(move |_| {
+            counted.fetch_add(1, Ordering::Relaxed);
+        });
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Fake { url, script }
+        Fake {
+            url,
+            script,
+            connections,
+        }
+    }
+
+    /// How many connections were opened to the fake so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
     }
 
     /// Every request received so far.

@@ -340,6 +340,27 @@ async fn usage_is_stored_from_the_provider_or_estimated() {
 }
 
 #[tokio::test]
+async fn the_connection_to_the_provider_serves_the_next_reply() {
+    // The body ends a moment after `[DONE]`: keepstar, done with the answer by then, must still
+    // read that end, or the connection closes and every reply pays for a new one (with a real
+    // provider, a TLS handshake).
+    let reply = Reply::sse(&text(&["Kept."]), 64).ended_after(Duration::from_millis(50));
+    let fake = Fake::start(vec![reply]).await;
+    let app = setup(&fake, "").await;
+    let s = app.session("demo", None).await;
+    assert_eq!(app.ask(&s, "one").await.text(), "Kept.");
+    // Long enough for the end of the first body to arrive and its connection to be pooled.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.ask(&s, "two").await.text(), "Kept.");
+    assert_eq!(fake.requests().len(), 2);
+    assert_eq!(
+        fake.connections(),
+        1,
+        "the second reply opened a new connection"
+    );
+}
+
+#[tokio::test]
 async fn a_429_is_retried() {
     let fake = Fake::start(vec![
         Reply::json(429, &json!({"error": {"type": "rate_limit_exceeded"}}))

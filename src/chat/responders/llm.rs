@@ -258,6 +258,7 @@ async fn read_answer<D: Dialect>(
         shared.upstream.record(tenant_id, false);
         e
     };
+    let finished = answer.finished.clone();
     let mut events = upstream::sse(shared.upstream.lines(tenant_id, answer));
     let mut reply = Reply::default();
     let mut calls: BTreeMap<usize, ToolCall> = BTreeMap::new();
@@ -304,8 +305,10 @@ async fn read_answer<D: Dialect>(
                 Step::CompletionTokens(n) => reply.completion_tokens = Some(n),
                 Step::Stopped => stopped = true,
                 Step::End => {
-                    // The body may stay open after its last event; the call went well.
+                    // The body may stay open after its last event; the call went well, and
+                    // what is left of the body is read in the background to keep the connection.
                     shared.upstream.record(tenant_id, true);
+                    finished.set();
                     break 'answer;
                 }
             }

@@ -3,7 +3,8 @@
 //! events) at byte level, so a multi-byte character split between two chunks arrives whole.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, BoxStream};
@@ -30,6 +31,27 @@ struct Breaker {
 pub struct Answer {
     pub response: Response,
     pub started: Instant,
+    pub finished: Finished,
+}
+
+/// How long the end of a body may take to arrive after its last event.
+const DRAIN: Duration = Duration::from_secs(2);
+
+/// Set by the responder once it has read the last event of an answer. Its lines, when dropped
+/// before the body ended, then read the rest (usually just the end of the chunked body) in the
+/// background, so the connection goes back to the pool: a body dropped unread closes it, and the
+/// next call pays a new connection and, with a real provider, a TLS handshake.
+#[derive(Clone, Default)]
+pub struct Finished(Arc<AtomicBool>);
+
+impl Finished {
+    pub fn set(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 fn fail(code: &'static str, message: String, retryable: bool) -> ResponderError {
@@ -94,7 +116,13 @@ impl Upstream {
                     Ok(Ok(response)) => Err(status_error(response).await),
                 };
             match outcome {
-                Ok(response) => return Ok(Answer { response, started }),
+                Ok(response) => {
+                    return Ok(Answer {
+                        response,
+                        started,
+                        finished: Finished::default(),
+                    });
+                }
                 Err((error, retry_after)) => {
                     let pause = retry_after
                         .unwrap_or(Duration::from_millis(200 << attempt.min(5)))
@@ -128,6 +156,22 @@ impl Upstream {
             seen: bool,
             ended: bool,
             failed: bool,
+            finished: Finished,
+        }
+        impl Drop for State {
+            fn drop(&mut self) {
+                if self.ended || self.failed || !self.finished.is_set() {
+                    return;
+                }
+                let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                    return;
+                };
+                let mut body = std::mem::replace(&mut self.body, stream::empty().boxed());
+                runtime.spawn(async move {
+                    let drain = async { while let Some(Ok(_)) = body.next().await {} };
+                    let _ = tokio::time::timeout(DRAIN, drain).await;
+                });
+            }
         }
         let started = answer.started;
         let state = State {
@@ -136,6 +180,7 @@ impl Upstream {
             seen: false,
             ended: false,
             failed: false,
+            finished: answer.finished,
         };
         let s = &self.settings;
         let (first, idle, total) = (
