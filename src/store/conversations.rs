@@ -357,14 +357,14 @@ pub fn history(
             .ok_or_else(|| StoreError::NotFound("message".into()))?,
         None => i64::MAX,
     };
-    let mut stmt = c.prepare(&format!(
-        "{MESSAGE} WHERE m.conversation_id = ?1 AND m.tenant_id = ?2 AND m.id < ?3 ORDER BY m.id DESC LIMIT ?4"
+    // Every LLM turn reads its prompt's history here. The limit is written into the SQL: with a
+    // bound LIMIT, SQLite prepares the statement anew on every run, cached or not.
+    let mut stmt = c.prepare_cached(&format!(
+        "{MESSAGE} WHERE m.conversation_id = ?1 AND m.tenant_id = ?2 AND m.id < ?3 ORDER BY m.id DESC LIMIT {}",
+        limit + 1
     ))?;
     let mut rows: Vec<Message> = stmt
-        .query_map(
-            params![conv.id, conv.tenant_id, before_id, limit + 1],
-            message,
-        )?
+        .query_map(params![conv.id, conv.tenant_id, before_id], message)?
         .map(|r| r.map(|(_, m)| m))
         .collect::<rusqlite::Result<_>>()?;
     let has_more = rows.len() as i64 > limit;

@@ -90,13 +90,15 @@ pub fn search(
         .iter()
         .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
         .collect();
-    let mut stmt = c.prepare_cached(
+    // The limit is written into the SQL: with a bound LIMIT, SQLite prepares the statement anew
+    // on every run, cached or not (its REPREPARE count grows by one per search).
+    let mut stmt = c.prepare_cached(&format!(
         "SELECT k.public_id, k.title, k.body, k.search_title || ' ' || k.search_body
          FROM kb_fts f JOIN kb_entries k ON k.id = f.rowid
          WHERE kb_fts MATCH ?1 AND k.tenant_id = ?2
-         ORDER BY bm25(kb_fts, 5.0, 1.0) LIMIT ?3",
-    )?;
-    let rows = stmt.query_map(params![query.join(" OR "), tenant_id, limit as i64], |r| {
+         ORDER BY bm25(kb_fts, 5.0, 1.0) LIMIT {limit}"
+    ))?;
+    let rows = stmt.query_map(params![query.join(" OR "), tenant_id], |r| {
         let indexed: String = r.get(3)?;
         Ok(KbEntry {
             public_id: r.get(0)?,
