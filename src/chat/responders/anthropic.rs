@@ -1,7 +1,7 @@
 //! The anthropic responder: Claude over the Messages API, streamed, with the shop's tools run by
 //! keepstar.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use futures_util::stream::BoxStream;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -18,6 +18,16 @@ pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 pub const VERSION: &str = "2023-06-01";
 /// The Messages API needs a limit; this one when the tenant sets none.
 const MAX_TOKENS: i64 = 1024;
+
+/// The shop's tools as the Messages API lists them, built once.
+static TOOLS: LazyLock<Value> = LazyLock::new(|| {
+    tools::specs()
+        .into_iter()
+        .map(
+            |t| json!({"name": t.name, "description": t.description, "input_schema": t.parameters}),
+        )
+        .collect()
+});
 
 pub struct Anthropic {
     shared: Arc<Shared>,
@@ -103,11 +113,7 @@ impl Dialect for Messages {
             body["temperature"] = json!(t.min(1.0));
         }
         if call.tools != Tools::Omit {
-            let specs: Vec<Value> = tools::specs()
-                .into_iter()
-                .map(|t| json!({"name": t.name, "description": t.description, "input_schema": t.parameters}))
-                .collect();
-            body["tools"] = json!(specs);
+            body["tools"] = TOOLS.clone();
         }
         if call.tools == Tools::Refuse {
             body["tool_choice"] = json!({"type": "none"});

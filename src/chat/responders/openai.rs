@@ -1,7 +1,7 @@
 //! The openai responder: any OpenAI-compatible chat-completions API (OpenAI, Ollama, vLLM,
 //! llama.cpp server, OpenRouter…), streamed, with the shop's tools run by keepstar.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use futures_util::stream::BoxStream;
 use reqwest::header::{AUTHORIZATION, HeaderMap};
@@ -38,6 +38,19 @@ impl Responder for OpenAi {
 
 /// The `/chat/completions` wire format.
 struct ChatCompletions;
+
+/// The shop's tools as `/chat/completions` lists them, built once.
+static TOOLS: LazyLock<Value> = LazyLock::new(|| {
+    tools::specs()
+        .into_iter()
+        .map(|t| {
+            json!({
+                "type": "function",
+                "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+            })
+        })
+        .collect()
+});
 
 impl Dialect for ChatCompletions {
     fn url(&self, base_url: Option<&str>) -> String {
@@ -76,10 +89,11 @@ impl Dialect for ChatCompletions {
         messages.extend(call.messages.iter().cloned());
         let mut body = json!({
             "model": call.model,
-            "messages": messages,
             "stream": true,
             "stream_options": {"include_usage": true},
         });
+        // Assigned, not put in `json!`, which would copy the whole conversation once more.
+        body["messages"] = Value::Array(messages);
         if let Some(t) = call.settings.temperature {
             body["temperature"] = json!(t);
         }
@@ -87,16 +101,7 @@ impl Dialect for ChatCompletions {
             body["max_tokens"] = json!(n);
         }
         if call.tools != Tools::Omit {
-            let specs: Vec<Value> = tools::specs()
-                .into_iter()
-                .map(|t| {
-                    json!({
-                        "type": "function",
-                        "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
-                    })
-                })
-                .collect();
-            body["tools"] = json!(specs);
+            body["tools"] = TOOLS.clone();
         }
         if call.tools == Tools::Refuse {
             body["tool_choice"] = json!("none");
