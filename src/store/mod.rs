@@ -167,6 +167,8 @@ impl Db {
         // SQLite would otherwise checkpoint inside every COMMIT that finds the WAL past 1000
         // pages: the copy and its fsync, on the writer, while every queued write waits.
         writer.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // Room for the savepoint statements beside the repositories' cached ones.
+        writer.set_prepared_statement_cache_capacity(64);
         let checkpoints = connect(path, false)?;
         let readers = (0..READERS)
             .map(|_| connect(path, true))
@@ -329,7 +331,7 @@ fn in_savepoint<T>(
     f: impl FnOnce(&Transaction) -> Result<T>,
     keep: bool,
 ) -> Result<T> {
-    tx.execute_batch("SAVEPOINT write")?;
+    savepoint(tx, "SAVEPOINT write")?;
     // A panicking write fails alone, as it did on a blocking task (release builds abort).
     let out = std::panic::catch_unwind(AssertUnwindSafe(|| f(tx))).unwrap_or_else(|panic| {
         let what = panic
@@ -343,10 +345,10 @@ fn in_savepoint<T>(
     });
     let undo = |tx: &Transaction| {
         // Fails harmlessly when SQLite has already rolled the whole transaction back.
-        let _ = tx.execute_batch("ROLLBACK TO write; RELEASE write");
+        let _ = savepoint(tx, "ROLLBACK TO write").and_then(|()| savepoint(tx, "RELEASE write"));
     };
     match out {
-        Ok(value) if keep => match tx.execute_batch("RELEASE write") {
+        Ok(value) if keep => match savepoint(tx, "RELEASE write") {
             Ok(()) => Ok(value),
             Err(e) => {
                 undo(tx);
@@ -358,6 +360,11 @@ fn in_savepoint<T>(
             out
         }
     }
+}
+
+/// Runs a savepoint statement, parsed once per connection rather than on every write.
+fn savepoint(tx: &Transaction, sql: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// A copy of a SQLite error for each caller it concerns.
