@@ -17,11 +17,13 @@
 //! Every run (each visitor count, each repeat, the idle phase) gets a fresh server in a fresh
 //! temp dir, so one run's data and heap do not skew the next. See docs/BENCHMARKS.md.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -29,6 +31,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
+
+use support::{
+    CpuMark, CpuSum, Mem, Percentiles, ServerProcess, check_server_binary, client,
+    clock_ticks_per_sec, fd_limits, free_port, machine, mb, median, next_event, percentiles,
+    raise_fd_limit, short_error, stamp,
+};
 
 const QUERIES: &[&str] = &[
     "tents under $300",
@@ -49,7 +57,6 @@ const QUERIES: &[&str] = &[
 const TURN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Deadline for one setup request (a session, a 202 message, an event stream's headers).
 const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
-const REEXEC_ENV: &str = "KEEPSTAR_BENCH_REEXEC";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Clients {
@@ -169,117 +176,7 @@ fn main() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// File descriptors, /proc
-
-/// The soft and hard `Max open files` of a process.
-fn fd_limits(pid: &str) -> Option<(u64, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
-    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
-    let mut nums = line
-        .split_whitespace()
-        .filter_map(|w| w.parse::<u64>().ok());
-    Some((nums.next()?, nums.next().unwrap_or(u64::MAX)))
-}
-
-/// The shell prefix that raises the soft open-file limit as far as it may go (65536, or the
-/// hard limit when that is lower and cannot be raised).
-const ULIMIT: &str = "ulimit -n 65536 2>/dev/null || ulimit -n \"$(ulimit -Hn)\"";
-
-/// Re-executes this binary under `sh -c 'ulimit -n …; exec …'` when the soft limit is too low
-/// for `needed` descriptors (no unsafe `setrlimit` needed).
-fn raise_fd_limit(needed: usize) {
-    let Some((soft, _)) = fd_limits("self") else {
-        return;
-    };
-    if soft >= needed as u64 {
-        return;
-    }
-    if std::env::var_os(REEXEC_ENV).is_some() {
-        eprintln!(
-            "warning: the open-file limit is {soft} but this run needs about {needed}; \
-             run `ulimit -n 65536` first (streams beyond the limit will fail)"
-        );
-        return;
-    }
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    use std::os::unix::process::CommandExt as _;
-    let err = Command::new("sh")
-        .arg("-c")
-        .arg(format!("{ULIMIT}; exec \"$0\" \"$@\""))
-        .arg(exe)
-        .args(std::env::args_os().skip(1))
-        .env(REEXEC_ENV, "1")
-        .exec();
-    eprintln!("warning: could not re-exec under a raised open-file limit: {err}");
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-struct Mem {
-    rss_kb: u64,
-    hwm_kb: u64,
-    threads: u64,
-}
-
-fn mem_of(pid: u32) -> Mem {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    Mem {
-        rss_kb: field("VmRSS:"),
-        hwm_kb: field("VmHWM:"),
-        threads: field("Threads:"),
-    }
-}
-
-/// utime + stime of a process, in clock ticks.
-fn cpu_ticks(pid: &str) -> u64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The command name is in parentheses and may hold spaces: count fields after the last ')'.
-    let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // After ')': state is field 3 overall, so utime (14) and stime (15) are at 11 and 12.
-    let get = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    get(11) + get(12)
-}
-
-/// Busy and total ticks of the whole machine (all cores), from /proc/stat.
-fn machine_ticks() -> (u64, u64) {
-    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let Some(line) = text.lines().next() else {
-        return (0, 0);
-    };
-    let v: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    // user nice system idle iowait irq softirq steal (guest time is already in user).
-    let total: u64 = v.iter().take(8).sum();
-    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
-    (total.saturating_sub(idle), total)
-}
-
-fn clock_ticks_per_sec() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .unwrap_or(100.0)
-}
+// CPU
 
 /// CPU used over a window, as a percentage of one core.
 #[derive(Debug, Default, Clone, Copy)]
@@ -289,33 +186,15 @@ struct CpuShare {
     other: f64,
 }
 
-struct CpuMark {
-    at: Instant,
-    server: u64,
-    bench: u64,
-    busy: u64,
-}
-
-impl CpuMark {
-    fn take(server_pid: u32) -> CpuMark {
-        CpuMark {
-            at: Instant::now(),
-            server: cpu_ticks(&server_pid.to_string()),
-            bench: cpu_ticks("self"),
-            busy: machine_ticks().0,
-        }
-    }
-
-    fn share_since(&self, start: &CpuMark, hz: f64) -> CpuShare {
-        let secs = self.at.duration_since(start.at).as_secs_f64().max(1e-9);
-        let pct = |ticks: u64| ticks as f64 / hz / secs * 100.0;
-        let server = pct(self.server.saturating_sub(start.server));
-        let bench = pct(self.bench.saturating_sub(start.bench));
-        let busy = pct(self.busy.saturating_sub(start.busy));
+impl CpuShare {
+    fn between(start: &CpuMark, end: &CpuMark, hz: f64) -> CpuShare {
+        let mut sum = CpuSum::default();
+        sum.add(start, end);
+        let [server, _, bench, other] = sum.shares(hz);
         CpuShare {
             server,
             bench,
-            other: (busy - server - bench).max(0.0),
+            other,
         }
     }
 }
@@ -324,27 +203,15 @@ impl CpuMark {
 // The server under test
 
 struct Server {
-    child: Child,
+    process: ServerProcess,
     pid: u32,
     url: String,
     key: String,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?.port())
 }
 
 impl Server {
     async fn start(bin: &Path) -> Result<Server> {
-        if !bin.exists() {
-            bail!(
-                "{} does not exist: run `cargo build --release` first",
-                bin.display()
-            );
-        }
+        check_server_binary(bin)?;
         let dir = tempfile::tempdir()?;
         let config = dir.path().join("keepstar.toml");
         let port = free_port()?;
@@ -370,87 +237,40 @@ impl Server {
              messages_per_minute_per_visitor = 100000000\nmessages_per_minute_per_tenant = 100000000\n",
         );
         std::fs::write(&config, text)?;
-        let log = dir.path().join("server.log");
-        let log_file = std::fs::File::create(&log)?;
-        let child = Command::new("sh")
-            .arg("-c")
-            .arg(format!("{ULIMIT}; exec \"$0\" \"$@\""))
-            .arg(bin)
-            .arg("--config")
-            .arg(&config)
-            .args(["serve", "--demo", "--listen"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["--public-url", &url])
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone()?)
-            .stderr(log_file)
-            .spawn()
-            .context("starting keepstar serve")?;
-        let pid = child.id();
-        let mut server = Server {
-            child,
-            pid,
-            url,
-            key: String::new(),
-            log,
-            _dir: dir,
-        };
+        let process = ServerProcess::serve(bin, dir, &config, port, &url, &["--demo"], &[]).await?;
         let http = client();
-        let started = Instant::now();
-        loop {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                bail!("the server exited ({status}):\n{}", server.log_tail());
-            }
-            let ready = http
-                .get(format!("{}/readyz", server.url))
-                .timeout(Duration::from_secs(2))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if ready {
-                break;
-            }
-            if started.elapsed() > Duration::from_secs(60) {
-                bail!("the server was not ready in 60 s:\n{}", server.log_tail());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
         let page = http
-            .get(format!("{}/demo", server.url))
+            .get(format!("{url}/demo"))
             .timeout(Duration::from_secs(10))
             .send()
             .await?
             .text()
             .await?;
-        server.key = page
+        let key = page
             .split("data-key=\"")
             .nth(1)
             .and_then(|rest| rest.split('"').next())
             .filter(|k| !k.is_empty())
             .ok_or_else(|| anyhow!("no data-key in the /demo page"))?
             .to_owned();
-        Ok(server)
+        Ok(Server {
+            pid: process.pid,
+            process,
+            url,
+            key,
+        })
     }
 
     fn mem(&self) -> Mem {
-        mem_of(self.pid)
+        self.process.mem()
     }
 
     fn fd_soft_limit(&self) -> u64 {
-        fd_limits(&self.pid.to_string()).map_or(0, |l| l.0)
+        self.process.fd_soft_limit()
     }
 
-    fn log_tail(&self) -> String {
-        let mut text = String::new();
-        if let Ok(mut f) = std::fs::File::open(&self.log) {
-            let _ = f.read_to_string(&mut text);
-        }
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-
-    /// SIGTERM, as an operator would stop it; a kill if it does not exit in 20 s.
+    /// SIGTERM, as an operator would stop it; a kill if it does not exit in 20 s (the
+    /// process's drop, which also runs on an early return, so no server outlives the bench).
     fn stop(self) {
         drop(self);
     }
@@ -458,39 +278,6 @@ impl Server {
     fn origin(&self) -> &str {
         &self.url
     }
-}
-
-impl Drop for Server {
-    /// Also on an early return, so no server outlives the bench.
-    fn drop(&mut self) {
-        if let Ok(Some(_)) = self.child.try_wait() {
-            return;
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
-            .status();
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(20) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!("warning: the server did not stop in 20 s after SIGTERM; killing it");
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .tcp_nodelay(true)
-        .pool_max_idle_per_host(usize::MAX)
-        .pool_idle_timeout(Duration::from_secs(300))
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .expect("reqwest client")
 }
 
 struct Session {
@@ -530,32 +317,6 @@ async fn open_session_now(http: &reqwest::Client, server: &Server) -> Result<Ses
     Ok(Session {
         token: token.to_owned(),
     })
-}
-
-// ---------------------------------------------------------------------------------------------
-// Server-Sent Events
-
-/// Takes the next complete event's name out of `buf` (the default name is `message`);
-/// keep-alive comments yield `None` for their block and are skipped.
-fn next_event(buf: &mut Vec<u8>) -> Option<(String, String)> {
-    loop {
-        let end = buf.windows(2).position(|w| w == b"\n\n")?;
-        let block: Vec<u8> = buf.drain(..end + 2).collect();
-        let text = String::from_utf8_lossy(&block);
-        let mut name = None;
-        let mut data = String::new();
-        for line in text.lines() {
-            if let Some(v) = line.strip_prefix("event:") {
-                name = Some(v.trim().to_owned());
-            } else if let Some(v) = line.strip_prefix("data:") {
-                data.push_str(v.strip_prefix(' ').unwrap_or(v));
-            }
-        }
-        if name.is_none() && data.is_empty() {
-            continue;
-        }
-        return Some((name.unwrap_or_else(|| "message".into()), data));
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -643,30 +404,6 @@ async fn one_turn(
                 _ => {}
             }
         }
-    }
-}
-
-fn short_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connect"
-    } else if e.is_body() {
-        "body"
-    } else if e.is_request() {
-        "request"
-    } else {
-        "other"
-    };
-    let mut source = std::error::Error::source(e);
-    let mut deepest = None;
-    while let Some(s) = source {
-        deepest = Some(s.to_string());
-        source = s.source();
-    }
-    match deepest {
-        Some(d) => format!("{kind} ({d})"),
-        None => kind.to_owned(),
     }
 }
 
@@ -768,32 +505,6 @@ struct TurnsResult {
     cpu: CpuShare,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
-struct Percentiles {
-    p50: f64,
-    p90: f64,
-    p99: f64,
-    max: f64,
-}
-
-/// Milliseconds at the 50th, 90th and 99th percentile (nearest rank) and the maximum.
-fn percentiles(mut us: Vec<u32>) -> Percentiles {
-    if us.is_empty() {
-        return Percentiles::default();
-    }
-    us.sort_unstable();
-    let at = |p: f64| {
-        let rank = ((p / 100.0) * us.len() as f64).ceil() as usize;
-        f64::from(us[rank.clamp(1, us.len()) - 1]) / 1000.0
-    };
-    Percentiles {
-        p50: at(50.0),
-        p90: at(90.0),
-        p99: at(99.0),
-        max: f64::from(*us.last().unwrap_or(&0)) / 1000.0,
-    }
-}
-
 async fn turns_run(args: &Args, visitors: usize, hz: f64) -> Result<TurnsResult> {
     let server = Arc::new(Server::start(&args.server).await?);
     let shared = client();
@@ -832,13 +543,13 @@ async fn turns_run(args: &Args, visitors: usize, hz: f64) -> Result<TurnsResult>
         )));
     }
     tokio::time::sleep_until(measure_from.into()).await;
-    let cpu_start = CpuMark::take(server.pid);
+    let cpu_start = CpuMark::take(server.pid, None);
     let mut max_threads = 0;
     while Instant::now() < when.measure_to {
         max_threads = max_threads.max(server.mem().threads);
         tokio::time::sleep(Duration::from_millis(250).min(when.measure_to - Instant::now())).await;
     }
-    let cpu_end = CpuMark::take(server.pid);
+    let cpu_end = CpuMark::take(server.pid, None);
     let mem = server.mem();
     let mut all = VisitorResult::default();
     for task in tasks {
@@ -865,7 +576,7 @@ async fn turns_run(args: &Args, visitors: usize, hz: f64) -> Result<TurnsResult>
         peak_rss_kb: mem.hwm_kb.max(after.hwm_kb),
         rss_kb: mem.rss_kb,
         max_threads: max_threads.max(mem.threads),
-        cpu: cpu_end.share_since(&cpu_start, hz),
+        cpu: CpuShare::between(&cpu_start, &cpu_end, hz),
     };
     match Arc::try_unwrap(server) {
         Ok(s) => s.stop(),
@@ -1042,23 +753,6 @@ async fn idle_run(args: &Args) -> Result<IdleResult> {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-fn mb(kb: u64) -> String {
-    format!("{:.1} MB", kb as f64 / 1024.0)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    }
-}
-
 const TURNS_HEADER: &str = "| visitors | offered | run | turns | turns/s | first delta p50 / p90 / p99 / max (ms) | done p50 / p99 (ms) | errors | server peak RSS | server RSS | server threads (max) | CPU server / bench / other (% of 1 core) |\n\
                             |---:|---:|---|---:|---:|---|---|---:|---:|---:|---:|---|";
 
@@ -1166,33 +860,10 @@ fn idle_report(r: &IdleResult) -> String {
     s
 }
 
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    format!("{cpus} cores ({model})")
-}
-
 async fn run(args: Args) -> Result<()> {
     let hz = clock_ticks_per_sec();
     let (soft, _) = fd_limits("self").unwrap_or((0, 0));
     println!("# keepstar load bench");
-    let stamp = |cmd: &str, args: &[&str]| {
-        Command::new(cmd)
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_else(|| "unknown".into())
-    };
     println!(
         "date: {}; commit: {}",
         stamp("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),

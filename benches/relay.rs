@@ -17,15 +17,16 @@
 //!
 //! Every C and every run gets a fresh server in a fresh temp dir. See docs/BENCHMARKS.md.
 //!
-//! Shared with benches/load.rs in substance (duplicated here until both use one module): the
-//! open-file limit re-exec (`fd_limits`, `ULIMIT`, `raise_fd_limit`), the /proc readers
-//! (`mem_of`, `cpu_ticks`, `machine_ticks`, `clock_ticks_per_sec`), `free_port`, `client`,
-//! `next_event`, `short_error`, `percentiles`, `median`, `mb`, `machine`, the server's stop on
-//! drop and its log tail.
+//! What this shares with benches/load.rs (the open-file limit re-exec, the /proc readers, the
+//! server process and its stop on drop, the HTTP client, SSE parsing, percentiles and the report
+//! helpers) is in benches/support/mod.rs.
+
+#[path = "support/mod.rs"]
+mod support;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::io::{BufRead as _, Read as _};
+use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -35,7 +36,11 @@ use anyhow::{Context, Result, anyhow, bail};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-const REEXEC_ENV: &str = "KEEPSTAR_BENCH_REEXEC";
+use support::{
+    CpuMark, CpuSum, Percentiles, ServerProcess, ULIMIT, check_server_binary, client,
+    clock_ticks_per_sec, fd_limits, free_port, machine, mb, median, next_event, percentiles,
+    raise_fd_limit, short_error, stamp,
+};
 /// The environment variable of the server process that holds the fake upstream's key.
 const KEY_ENV: &str = "BENCH_UPSTREAM_KEY";
 const ORIGIN: &str = "http://bench.local";
@@ -423,190 +428,19 @@ impl Drop for Upstream {
 }
 
 // ---------------------------------------------------------------------------------------------
-// File descriptors, /proc (as in benches/load.rs)
-
-/// The soft and hard `Max open files` of a process.
-fn fd_limits(pid: &str) -> Option<(u64, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
-    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
-    let mut nums = line
-        .split_whitespace()
-        .filter_map(|w| w.parse::<u64>().ok());
-    Some((nums.next()?, nums.next().unwrap_or(u64::MAX)))
-}
-
-/// The shell prefix that raises the soft open-file limit as far as it may go.
-const ULIMIT: &str = "ulimit -n 65536 2>/dev/null || ulimit -n \"$(ulimit -Hn)\"";
-
-/// Re-executes this binary under `sh -c 'ulimit -n …; exec …'` when the soft limit is too low
-/// for `needed` descriptors (no unsafe `setrlimit` needed).
-fn raise_fd_limit(needed: usize) {
-    let Some((soft, _)) = fd_limits("self") else {
-        return;
-    };
-    if soft >= needed as u64 {
-        return;
-    }
-    if std::env::var_os(REEXEC_ENV).is_some() {
-        eprintln!(
-            "warning: the open-file limit is {soft} but this run needs about {needed}; \
-             run `ulimit -n 65536` first (streams beyond the limit will fail)"
-        );
-        return;
-    }
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    use std::os::unix::process::CommandExt as _;
-    let err = Command::new("sh")
-        .arg("-c")
-        .arg(format!("{ULIMIT}; exec \"$0\" \"$@\""))
-        .arg(exe)
-        .args(std::env::args_os().skip(1))
-        .env(REEXEC_ENV, "1")
-        .exec();
-    eprintln!("warning: could not re-exec under a raised open-file limit: {err}");
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-struct Mem {
-    hwm_kb: u64,
-    threads: u64,
-}
-
-fn mem_of(pid: u32) -> Mem {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    Mem {
-        hwm_kb: field("VmHWM:"),
-        threads: field("Threads:"),
-    }
-}
-
-/// utime + stime of a process, in clock ticks.
-fn cpu_ticks(pid: &str) -> u64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The command name is in parentheses and may hold spaces: count fields after the last ')'.
-    let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // After ')': state is field 3 overall, so utime (14) and stime (15) are at 11 and 12.
-    let get = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    get(11) + get(12)
-}
-
-/// Busy ticks of the whole machine (all cores), from /proc/stat.
-fn machine_busy_ticks() -> u64 {
-    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let Some(line) = text.lines().next() else {
-        return 0;
-    };
-    let v: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    // user nice system idle iowait irq softirq steal (guest time is already in user).
-    let total: u64 = v.iter().take(8).sum();
-    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
-    total.saturating_sub(idle)
-}
-
-fn clock_ticks_per_sec() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .unwrap_or(100.0)
-}
-
-/// CPU ticks of the server, the fake upstream, this bench and the whole machine at a moment.
-#[derive(Debug, Clone, Copy)]
-struct CpuMark {
-    at: Instant,
-    server: u64,
-    upstream: u64,
-    bench: u64,
-    busy: u64,
-}
-
-impl CpuMark {
-    fn take(server: u32, upstream: u32) -> CpuMark {
-        CpuMark {
-            at: Instant::now(),
-            server: cpu_ticks(&server.to_string()),
-            upstream: cpu_ticks(&upstream.to_string()),
-            bench: cpu_ticks("self"),
-            busy: machine_busy_ticks(),
-        }
-    }
-}
-
-/// CPU summed over several windows.
-#[derive(Debug, Default, Clone, Copy)]
-struct CpuSum {
-    secs: f64,
-    server: u64,
-    upstream: u64,
-    bench: u64,
-    busy: u64,
-}
-
-impl CpuSum {
-    fn add(&mut self, from: &CpuMark, to: &CpuMark) {
-        self.secs += to.at.duration_since(from.at).as_secs_f64();
-        self.server += to.server.saturating_sub(from.server);
-        self.upstream += to.upstream.saturating_sub(from.upstream);
-        self.bench += to.bench.saturating_sub(from.bench);
-        self.busy += to.busy.saturating_sub(from.busy);
-    }
-
-    /// % of one core: server, upstream, bench, everything else.
-    fn shares(&self, hz: f64) -> [f64; 4] {
-        let pct = |t: u64| t as f64 / hz / self.secs.max(1e-9) * 100.0;
-        let (s, u, b) = (pct(self.server), pct(self.upstream), pct(self.bench));
-        [s, u, b, (pct(self.busy) - s - u - b).max(0.0)]
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // The server under test
 
 struct Server {
-    child: Child,
+    process: ServerProcess,
     pid: u32,
     url: String,
     key: String,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?.port())
 }
 
 impl Server {
     /// A fresh data dir with tenant `bench` answered by the `openai` responder against `upstream`.
     async fn start(bin: &Path, upstream: &Upstream) -> Result<Server> {
-        if !bin.exists() {
-            bail!(
-                "{} does not exist: run `cargo build --release` first",
-                bin.display()
-            );
-        }
+        check_server_binary(bin)?;
         let dir = tempfile::tempdir()?;
         let config = dir.path().join("keepstar.toml");
         let port = free_port()?;
@@ -663,103 +497,27 @@ impl Server {
             KEY_ENV,
         ])?;
         let key = cli(&["key", "issue", "bench"])?;
-        let log = dir.path().join("server.log");
-        let log_file = std::fs::File::create(&log)?;
-        let child = Command::new("sh")
-            .arg("-c")
-            .arg(format!("{ULIMIT}; exec \"$0\" \"$@\""))
-            .arg(bin)
-            .arg("--config")
-            .arg(&config)
-            .args(["serve", "--listen"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["--public-url", &url])
-            .env(KEY_ENV, &upstream.key)
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone()?)
-            .stderr(log_file)
-            .spawn()
-            .context("starting keepstar serve")?;
-        let pid = child.id();
-        let server = Server {
-            child,
-            pid,
+        let process = ServerProcess::serve(
+            bin,
+            dir,
+            &config,
+            port,
+            &url,
+            &[],
+            &[(KEY_ENV, &upstream.key)],
+        )
+        .await?;
+        Ok(Server {
+            pid: process.pid,
+            process,
             url,
             key,
-            log,
-            _dir: dir,
-        };
-        let http = client();
-        let started = Instant::now();
-        let mut server = server;
-        loop {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                bail!("the server exited ({status}):\n{}", server.log_tail());
-            }
-            let ready = http
-                .get(format!("{}/readyz", server.url))
-                .timeout(Duration::from_secs(2))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if ready {
-                break;
-            }
-            if started.elapsed() > Duration::from_secs(60) {
-                bail!("the server was not ready in 60 s:\n{}", server.log_tail());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Ok(server)
+        })
     }
 
-    fn mem(&self) -> Mem {
-        mem_of(self.pid)
+    fn mem(&self) -> support::Mem {
+        self.process.mem()
     }
-
-    fn log_tail(&self) -> String {
-        let mut text = String::new();
-        if let Ok(mut f) = std::fs::File::open(&self.log) {
-            let _ = f.read_to_string(&mut text);
-        }
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-}
-
-impl Drop for Server {
-    /// SIGTERM, as an operator would stop it; a kill if it does not exit in 20 s.
-    fn drop(&mut self) {
-        if let Ok(Some(_)) = self.child.try_wait() {
-            return;
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
-            .status();
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(20) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!("warning: the server did not stop in 20 s after SIGTERM; killing it");
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The client of both paths: HTTP/1.1 keep-alive, TCP_NODELAY, no proxy.
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .tcp_nodelay(true)
-        .pool_max_idle_per_host(usize::MAX)
-        .pool_idle_timeout(Duration::from_secs(300))
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .expect("reqwest client")
 }
 
 async fn open_session(http: &reqwest::Client, server: &Server) -> Result<String> {
@@ -805,29 +563,6 @@ enum Outcome {
     /// Time from sending to the first `delta` (keepstar) or content chunk (direct).
     Streamed(Duration),
     Failed(String),
-}
-
-/// Takes the next complete event out of `buf`: its name (default `message`) and data;
-/// keep-alive comments are skipped.
-fn next_event(buf: &mut Vec<u8>) -> Option<(String, String)> {
-    loop {
-        let end = buf.windows(2).position(|w| w == b"\n\n")?;
-        let block: Vec<u8> = buf.drain(..end + 2).collect();
-        let text = String::from_utf8_lossy(&block);
-        let mut name = None;
-        let mut data = String::new();
-        for line in text.lines() {
-            if let Some(v) = line.strip_prefix("event:") {
-                name = Some(v.trim().to_owned());
-            } else if let Some(v) = line.strip_prefix("data:") {
-                data.push_str(v.strip_prefix(' ').unwrap_or(v));
-            }
-        }
-        if name.is_none() && data.is_empty() {
-            continue;
-        }
-        return Some((name.unwrap_or_else(|| "message".into()), data));
-    }
 }
 
 /// What a path's event means for the stream.
@@ -950,58 +685,8 @@ async fn timed_stream(http: &reqwest::Client, target: &Target, client_id: &str) 
         .unwrap_or_else(|_| Outcome::Failed(format!("not finished within {STREAM_TIMEOUT:?}")))
 }
 
-fn short_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connect"
-    } else if e.is_body() {
-        "body"
-    } else if e.is_request() {
-        "request"
-    } else {
-        "other"
-    };
-    let mut source = std::error::Error::source(e);
-    let mut deepest = None;
-    while let Some(s) = source {
-        deepest = Some(s.to_string());
-        source = s.source();
-    }
-    match deepest {
-        Some(d) => format!("{kind} ({d})"),
-        None => kind.to_owned(),
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Measuring
-
-#[derive(Debug, Default, Clone, Copy)]
-struct Percentiles {
-    p50: f64,
-    p90: f64,
-    p99: f64,
-    max: f64,
-}
-
-/// Milliseconds at the 50th, 90th and 99th percentile (nearest rank) and the maximum.
-fn percentiles(mut us: Vec<u32>) -> Percentiles {
-    if us.is_empty() {
-        return Percentiles::default();
-    }
-    us.sort_unstable();
-    let at = |p: f64| {
-        let rank = ((p / 100.0) * us.len() as f64).ceil() as usize;
-        f64::from(us[rank.clamp(1, us.len()) - 1]) / 1000.0
-    };
-    Percentiles {
-        p50: at(50.0),
-        p90: at(90.0),
-        p99: at(99.0),
-        max: f64::from(*us.last().unwrap_or(&0)) / 1000.0,
-    }
-}
 
 /// What one path measured in one run.
 #[derive(Debug, Default)]
@@ -1074,7 +759,7 @@ struct Bench {
 
 impl Bench {
     fn mark(&self) -> CpuMark {
-        CpuMark::take(self.server.pid, self.upstream_pid)
+        CpuMark::take(self.server.pid, Some(self.upstream_pid))
     }
 
     /// All `targets` start a stream at the same moment; waits for every one to end.
@@ -1307,23 +992,6 @@ async fn one_run(
 // ---------------------------------------------------------------------------------------------
 // Report
 
-fn mb(kb: u64) -> String {
-    format!("{:.1} MB", kb as f64 / 1024.0)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    }
-}
-
 const HEADER: &str = "| streams | run | samples per path | through keepstar p50 / p90 / p99 / max (ms) | direct p50 / p90 / p99 / max (ms) | overhead p50 / p99 (ms) | errors | keepstar → upstream connections per request | server peak RSS | server threads (max) | CPU server / upstream / bench / other, keepstar streams (% of 1 core) | same, direct streams |\n\
                       |---:|---|---:|---|---|---|---:|---:|---:|---:|---|---|";
 
@@ -1390,32 +1058,9 @@ fn median_row(runs: &[RunResult]) -> String {
     )
 }
 
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    format!("{cpus} cores ({model})")
-}
-
 async fn run(args: Args, upstream: Upstream) -> Result<()> {
     let hz = clock_ticks_per_sec();
     let (soft, _) = fd_limits("self").unwrap_or((0, 0));
-    let stamp = |cmd: &str, args: &[&str]| {
-        Command::new(cmd)
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_else(|| "unknown".into())
-    };
     println!("# keepstar relay bench");
     println!(
         "date: {}; commit: {}",
