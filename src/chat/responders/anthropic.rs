@@ -1,9 +1,8 @@
 //! The anthropic responder: Claude over the Messages API, streamed, with the shop's tools run by
 //! keepstar.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use futures_util::stream::BoxStream;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -11,7 +10,7 @@ use serde_json::{Value, json};
 use super::llm::{self, Call, Dialect, Step, ToolCall, Tools};
 use super::prompt::{Said, Speaker};
 use super::upstream::SseEvent;
-use super::{ReplyPart, Responder, ResponderError, Shared, Turn, tools};
+use super::{ResponderError, tools};
 use crate::config::Secret;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -29,30 +28,15 @@ static TOOLS: LazyLock<Value> = LazyLock::new(|| {
         .collect()
 });
 
-pub struct Anthropic {
-    shared: Arc<Shared>,
-}
+/// The `/v1/messages` wire format.
+#[derive(Clone, Copy)]
+pub(super) struct Messages;
 
-impl Anthropic {
-    pub fn new(shared: Arc<Shared>) -> Anthropic {
-        Anthropic { shared }
-    }
-}
-
-impl Responder for Anthropic {
+impl Dialect for Messages {
     fn name(&self) -> &'static str {
         "anthropic"
     }
 
-    fn respond(&self, turn: Turn) -> BoxStream<'static, Result<ReplyPart, ResponderError>> {
-        llm::respond(self.shared.clone(), turn, Messages)
-    }
-}
-
-/// The `/v1/messages` wire format.
-struct Messages;
-
-impl Dialect for Messages {
     fn url(&self, base_url: Option<&str>) -> String {
         let base = base_url.unwrap_or(DEFAULT_BASE_URL).trim_end_matches('/');
         format!("{base}/v1/messages")

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::prompt::{self, Said};
 use super::upstream::{self, Answer, SseEvent};
-use super::{ReplyPart, ResponderError, Shared, Turn, Usage, tools};
+use super::{ReplyPart, Responder, ResponderError, Shared, Turn, Usage, tools};
 use crate::config::Secret;
 use crate::store::tenants::ProviderSettings;
 
@@ -71,6 +71,8 @@ pub(super) enum Step {
 
 /// How one provider's API is spoken.
 pub(super) trait Dialect: Send + Sync + 'static {
+    /// The responder's name, stored with each message it writes.
+    fn name(&self) -> &'static str;
     /// The endpoint, from the tenant's base URL (or the provider's own).
     fn url(&self, base_url: Option<&str>) -> String;
     /// The headers that carry the key (made with [`secret_header`]), or an error when a key is needed and missing.
@@ -91,8 +93,30 @@ pub(super) trait Dialect: Send + Sync + 'static {
     );
 }
 
+/// A responder that speaks to the tenant's model in one dialect.
+pub(super) struct Llm<D> {
+    shared: Arc<Shared>,
+    dialect: D,
+}
+
+impl<D: Dialect + Clone> Llm<D> {
+    pub(super) fn new(shared: Arc<Shared>, dialect: D) -> Llm<D> {
+        Llm { shared, dialect }
+    }
+}
+
+impl<D: Dialect + Clone> Responder for Llm<D> {
+    fn name(&self) -> &'static str {
+        self.dialect.name()
+    }
+
+    fn respond(&self, turn: Turn) -> BoxStream<'static, Result<ReplyPart, ResponderError>> {
+        respond(self.shared.clone(), turn, self.dialect.clone())
+    }
+}
+
 /// The reply to `turn` from the tenant's model, spoken in `dialect`.
-pub(super) fn respond<D: Dialect>(
+fn respond<D: Dialect>(
     shared: Arc<Shared>,
     turn: Turn,
     dialect: D,

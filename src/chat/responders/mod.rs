@@ -195,8 +195,8 @@ pub fn key_from_env(var: &str) -> Result<Secret, ResponderError> {
 /// The responders of this build, chosen by each tenant's provider setting.
 pub struct Registry {
     builtin: Arc<Builtin>,
-    openai: Arc<openai::OpenAi>,
-    anthropic: Arc<anthropic::Anthropic>,
+    openai: Arc<dyn Responder>,
+    anthropic: Arc<dyn Responder>,
     n8n: Arc<hook::Hook>,
     webhook: Arc<hook::Hook>,
 }
@@ -206,8 +206,8 @@ impl Registry {
         let shared = Arc::new(Shared::new(db.clone(), config));
         Registry {
             builtin: Arc::new(Builtin::new(db, config.public_url.clone())),
-            openai: Arc::new(openai::OpenAi::new(shared.clone())),
-            anthropic: Arc::new(anthropic::Anthropic::new(shared.clone())),
+            openai: Arc::new(llm::Llm::new(shared.clone(), openai::ChatCompletions)),
+            anthropic: Arc::new(llm::Llm::new(shared.clone(), anthropic::Messages)),
             n8n: Arc::new(hook::Hook::n8n(shared.clone())),
             webhook: Arc::new(hook::Hook::webhook(shared)),
         }

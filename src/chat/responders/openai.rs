@@ -1,9 +1,8 @@
 //! The openai responder: any OpenAI-compatible chat-completions API (OpenAI, Ollama, vLLM,
 //! llama.cpp server, OpenRouter…), streamed, with the shop's tools run by keepstar.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use futures_util::stream::BoxStream;
 use reqwest::header::{AUTHORIZATION, HeaderMap};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -11,33 +10,14 @@ use serde_json::{Value, json};
 use super::llm::{self, Call, Dialect, Step, ToolCall, Tools};
 use super::prompt::{Said, Speaker};
 use super::upstream::SseEvent;
-use super::{ReplyPart, Responder, ResponderError, Shared, Turn, tools};
+use super::{ResponderError, tools};
 use crate::config::Secret;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
-pub struct OpenAi {
-    shared: Arc<Shared>,
-}
-
-impl OpenAi {
-    pub fn new(shared: Arc<Shared>) -> OpenAi {
-        OpenAi { shared }
-    }
-}
-
-impl Responder for OpenAi {
-    fn name(&self) -> &'static str {
-        "openai"
-    }
-
-    fn respond(&self, turn: Turn) -> BoxStream<'static, Result<ReplyPart, ResponderError>> {
-        llm::respond(self.shared.clone(), turn, ChatCompletions)
-    }
-}
-
 /// The `/chat/completions` wire format.
-struct ChatCompletions;
+#[derive(Clone, Copy)]
+pub(super) struct ChatCompletions;
 
 /// The shop's tools as `/chat/completions` lists them, built once.
 static TOOLS: LazyLock<Value> = LazyLock::new(|| {
@@ -53,6 +33,10 @@ static TOOLS: LazyLock<Value> = LazyLock::new(|| {
 });
 
 impl Dialect for ChatCompletions {
+    fn name(&self) -> &'static str {
+        "openai"
+    }
+
     fn url(&self, base_url: Option<&str>) -> String {
         let base = base_url.unwrap_or(DEFAULT_BASE_URL).trim_end_matches('/');
         format!("{base}/chat/completions")
