@@ -31,15 +31,15 @@ use std::pin::pin;
 use std::sync::Arc;
 
 use aws_lc_rs::hmac;
-use futures_util::stream::{self, BoxStream};
-use futures_util::{Stream, StreamExt, future};
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::{Stream, StreamExt};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use tokio::sync::mpsc;
 
-use super::{ReplyPart, Responder, ResponderError, Shared, Turn, Usage};
+use super::{Out, ReplyPart, Responder, ResponderError, Shared, Turn, Usage, reply_from};
 use crate::config::Secret;
 use crate::formation::{self, Formation};
 
@@ -96,16 +96,12 @@ impl Responder for Hook {
     }
 
     fn respond(&self, turn: Turn) -> BoxStream<'static, Part> {
-        // The answer's lines borrow the shared client, so the call runs as a future that owns it
-        // and hands its parts over a channel; both live in the one returned stream, so dropping
-        // the stream cancels the call.
-        let (tx, rx) = mpsc::channel::<Part>(16);
         let (shared, kind) = (self.shared.clone(), self.kind);
-        let call = async move {
+        reply_from(|out| async move {
             let mut relay = Relay {
                 shared: &shared,
                 turn: &turn,
-                out: &tx,
+                out: &out,
                 key: None,
                 text_bytes: 0,
                 text_chars: 0,
@@ -113,16 +109,8 @@ impl Responder for Hook {
                 handoff: false,
                 usage: None,
             };
-            if let Err(e) = relay.call(kind).await {
-                let _ = tx.send(Err(e)).await;
-            }
-        };
-        let parts = stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
-        stream::select(
-            stream::once(call).filter_map(|()| future::ready(None)),
-            parts,
-        )
-        .boxed()
+            relay.call(kind).await
+        })
     }
 }
 
@@ -227,7 +215,7 @@ impl Format {
 struct Relay<'a> {
     shared: &'a Shared,
     turn: &'a Turn,
-    out: &'a mpsc::Sender<Part>,
+    out: &'a Out,
     key: Option<Secret>,
     text_bytes: usize,
     text_chars: usize,
@@ -292,7 +280,7 @@ impl Relay<'_> {
         client: &reqwest::Client,
         kind: Kind,
         url: &str,
-        body: &[u8],
+        body: &Bytes,
         visitor: &str,
     ) -> reqwest::RequestBuilder {
         let request = client
@@ -302,7 +290,7 @@ impl Relay<'_> {
                 ACCEPT,
                 "application/json, application/x-ndjson, text/plain;q=0.5",
             )
-            .body(body.to_vec());
+            .body(body.clone());
         match (kind, &self.key) {
             (_, None) => request,
             (Kind::N8n, Some(key)) => {
@@ -318,7 +306,7 @@ impl Relay<'_> {
         }
     }
 
-    fn request_body(&self, visitor: &str) -> Vec<u8> {
+    fn request_body(&self, visitor: &str) -> Bytes {
         let turn = self.turn;
         let conversation = &turn.conversation.public_id;
         json!({
@@ -335,7 +323,7 @@ impl Relay<'_> {
             },
         })
         .to_string()
-        .into_bytes()
+        .into()
     }
 
     fn jwt(&self, key: &Secret, visitor: &str) -> String {
@@ -564,7 +552,7 @@ impl Relay<'_> {
 
     async fn send(&self, part: ReplyPart) {
         // Fails only when the stream was dropped, and then this call is dropped with it.
-        let _ = self.out.send(Ok(part)).await;
+        self.out.send(Ok(part)).await;
     }
 
     /// An answer that arrived but makes no sense: counted against the tenant's breaker.

@@ -7,15 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::stream::{self, BoxStream};
-use futures_util::{StreamExt, future};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde_json::Value;
-use tokio::sync::mpsc;
 
 use super::prompt::{self, Said};
 use super::upstream::{self, Answer, SseEvent};
-use super::{ReplyPart, Responder, ResponderError, Shared, Turn, Usage, tools};
+use super::{Out, ReplyPart, Responder, ResponderError, Shared, Turn, Usage, reply_from, tools};
 use crate::config::Secret;
 use crate::store::tenants::ProviderSettings;
 
@@ -121,13 +120,9 @@ fn respond<D: Dialect>(
     turn: Turn,
     dialect: D,
 ) -> BoxStream<'static, Result<ReplyPart, ResponderError>> {
-    // The conversation runs as one future that borrows the shared client (the answer's lines do),
-    // and hands its parts over a channel; both live in the returned stream, so dropping it ends both.
-    let (tx, rx) = mpsc::channel(32);
-    let work = stream::once(async move {
-        let out = Out(tx);
+    reply_from(|out| async move {
         let total = Duration::from_millis(shared.upstream.settings.total_timeout_ms);
-        let outcome = tokio::time::timeout(total, converse(&shared, &turn, &dialect, &out))
+        tokio::time::timeout(total, converse(&shared, &turn, &dialect, &out))
             .await
             .unwrap_or_else(|_| {
                 Err(ResponderError::new(
@@ -137,24 +132,8 @@ fn respond<D: Dialect>(
                         total.as_millis()
                     ),
                 ))
-            });
-        if let Err(e) = outcome {
-            out.send(Err(e)).await;
-        }
+            })
     })
-    .filter_map(|()| future::ready(None));
-    let parts = stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
-    stream::select(work, parts).boxed()
-}
-
-/// Where the parts of the reply go.
-struct Out(mpsc::Sender<Result<ReplyPart, ResponderError>>);
-
-impl Out {
-    async fn send(&self, part: Result<ReplyPart, ResponderError>) {
-        // Fails only once the reply's stream is gone, and this future with it.
-        let _ = self.0.send(part).await;
-    }
 }
 
 async fn converse<D: Dialect>(

@@ -12,8 +12,9 @@ pub mod upstream;
 
 use std::sync::Arc;
 
-use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
+use futures_util::{StreamExt, future};
+use tokio::sync::mpsc;
 
 use self::builtin::Builtin;
 use self::upstream::Upstream;
@@ -90,6 +91,38 @@ pub trait Responder: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// The reply to one visitor message, as a stream of parts.
     fn respond(&self, turn: Turn) -> BoxStream<'static, Result<ReplyPart, ResponderError>>;
+}
+
+/// Where a responder's work sends the parts of its reply.
+#[derive(Clone)]
+pub struct Out(mpsc::Sender<Result<ReplyPart, ResponderError>>);
+
+impl Out {
+    pub async fn send(&self, part: Result<ReplyPart, ResponderError>) {
+        // Fails only once the reply's stream is gone, and the work with it.
+        let _ = self.0.send(part).await;
+    }
+}
+
+/// The reply that `work` sends to its [`Out`], ended by the error it returns, if any. The work
+/// runs inside the returned stream (it may borrow what it owns, such as the client an answer's
+/// lines borrow), so dropping the stream cancels it.
+pub fn reply_from<W, F>(work: W) -> BoxStream<'static, Result<ReplyPart, ResponderError>>
+where
+    W: FnOnce(Out) -> F,
+    F: Future<Output = Result<(), ResponderError>> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(32);
+    let out = Out(tx);
+    let work = work(out.clone());
+    let run = stream::once(async move {
+        if let Err(e) = work.await {
+            out.send(Err(e)).await;
+        }
+    })
+    .filter_map(|()| future::ready(None));
+    let parts = stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
+    stream::select(run, parts).boxed()
 }
 
 /// What the responders that call out share: the store, keepstar's public URL, the HTTP client
