@@ -8,9 +8,11 @@ mod openapi;
 
 pub use openapi::formation_schema;
 pub mod session;
+mod sse;
 mod widget_api;
 
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::Router;
@@ -37,6 +39,7 @@ use crate::config::{Config, ConfigError};
 use crate::store::Db;
 
 use self::error::ApiError;
+use self::sse::Handover;
 
 /// Everything a request handler may use.
 #[derive(Clone)]
@@ -198,22 +201,44 @@ pub async fn serve(
         };
         // Without TCP_NODELAY small SSE frames wait for delayed ACKs (~40 ms per first token).
         let _ = tcp.set_nodelay(true);
-        let service = app.clone().map_request(move |mut req: Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(remote));
-            req
+        let tcp = Arc::new(tcp);
+        let handover = Handover::default();
+        let service = app.clone().map_request({
+            let handover = handover.clone();
+            move |mut req: Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(remote));
+                req.extensions_mut().insert(handover.clone());
+                req
+            }
         });
-        let conn = http.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service));
-        let shutdown = shutdown.clone();
+        let io = TokioIo::new(sse::Io::new(tcp.clone(), handover.clone()));
+        let conn = http.serve_connection(io, TowerToHyperService::new(service));
+        let (shutdown, streams) = (shutdown.clone(), connections.clone());
         connections.spawn(async move {
             let mut conn = std::pin::pin!(conn);
-            tokio::select! {
+            let handed_over = std::future::poll_fn(|cx| match conn.as_mut().poll(cx) {
                 // A connection that breaks is the client's business.
-                _ = conn.as_mut() => return,
-                () = shutdown.cancelled() => {}
+                Poll::Ready(_) => Poll::Ready(None),
+                Poll::Pending => handover
+                    .take()
+                    .map_or(Poll::Pending, |f| Poll::Ready(Some(f))),
+            });
+            let frames = tokio::select! {
+                frames = handed_over => frames,
+                () = shutdown.cancelled() => {
+                    // Finish the response in flight (event streams end on the same token), then
+                    // close; a stream still waiting to leave hyper just closes.
+                    if !handover.parked() {
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.await;
+                    }
+                    return;
+                }
+            };
+            // A new task, so hyper's connection and this task's room for it are freed now.
+            if let Some(frames) = frames {
+                streams.spawn(sse::write(tcp, frames));
             }
-            // Finish the response in flight (event streams end on the same token), then close.
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
         });
     }
     drop(listener);

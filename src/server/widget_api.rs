@@ -1,13 +1,10 @@
 //! The public widget API (SPEC §5): sessions, messages, the event stream, history, product
 //! details and the handoff request.
 
-use std::convert::Infallible;
-use std::time::Duration;
-
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,6 +13,7 @@ use super::AppState;
 use super::error::{ApiError, ApiJson};
 use super::limits::Key;
 use super::session::{ClientIp, WidgetSession};
+use super::sse::{self, Frames, Handover};
 use crate::chat::Incoming;
 use crate::chat::bus::Subscription;
 use crate::chat::event::Envelope;
@@ -261,14 +259,15 @@ pub async fn post_message(
         let Some(reply_id) = posted.reply_id else {
             // A retry of a stored message, or a human has the conversation: nothing more to stream.
             let echo = crate::chat::event::ChatEvent::Message(posted.message);
-            let event = Event::default().event(echo.name()).data(echo.data());
-            return Ok(sse(stream::iter([Ok(event)])).into_response());
+            let frame = sse::frame(None, echo.name(), &echo.data());
+            return Ok(sse::response(Frames::new(stream::iter([frame])), None));
         };
         let sub = state
             .engine
             .bus()
             .subscribe(posted.conversation.id, posted.echo_id.map(|id| id - 1));
-        return Ok(sse(feed(&state, sub, Vec::new(), Some(reply_id))).into_response());
+        let frames = Frames::new(feed(&state, sub, Vec::new(), Some(reply_id)));
+        return Ok(sse::response(frames, None));
     }
     Ok((
         StatusCode::ACCEPTED,
@@ -281,35 +280,17 @@ pub async fn post_message(
         .into_response())
 }
 
-fn to_sse(e: &Envelope) -> Event {
-    Event::default()
-        .id(e.id.to_string())
-        .event(e.name)
-        .data(&*e.data)
-}
-
-fn sse<S>(stream: S) -> impl IntoResponse
-where
-    S: Stream<Item = Result<Event, Infallible>> + Send + 'static,
-{
-    let keep_alive = KeepAlive::new().interval(Duration::from_secs(15));
-    (
-        [("x-accel-buffering", "no")],
-        Sse::new(stream).keep_alive(keep_alive),
-    )
-}
-
 /// A conversation's events: `preamble` first, then the replay, then live events until the
 /// server shuts down, the subscriber falls too far behind (it resumes with `Last-Event-ID`),
 /// or the reply `stop_after` is done.
 fn feed(
     state: &AppState,
     sub: Subscription,
-    preamble: Vec<Event>,
+    preamble: Vec<Bytes>,
     stop_after: Option<String>,
-) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
+) -> impl Stream<Item = Bytes> + Send + 'static {
     struct Feed {
-        preamble: std::vec::IntoIter<Event>,
+        preamble: std::vec::IntoIter<Bytes>,
         replay: std::vec::IntoIter<std::sync::Arc<Envelope>>,
         live: crate::chat::bus::Live,
         shutdown: tokio_util::sync::CancellationToken,
@@ -328,8 +309,8 @@ fn feed(
         if f.finished {
             return None;
         }
-        if let Some(event) = f.preamble.next() {
-            return Some((Ok(event), f));
+        if let Some(frame) = f.preamble.next() {
+            return Some((frame, f));
         }
         let envelope = match f.replay.next() {
             Some(e) => e,
@@ -347,7 +328,8 @@ fn feed(
         {
             f.finished = true;
         }
-        Some((Ok(to_sse(&envelope)), f))
+        let frame = sse::frame(Some(envelope.id), envelope.name, &envelope.data);
+        Some((frame, f))
     })
 }
 
@@ -387,6 +369,7 @@ pub async fn events(
     session: WidgetSession,
     Query(q): Query<ConversationQuery>,
     headers: HeaderMap,
+    handover: Option<Handover>,
 ) -> Result<Response, ApiError> {
     let conv = conversation_of(&state, &session, q.conversation)
         .await?
@@ -412,11 +395,12 @@ pub async fn events(
             .into_iter()
             .map(|m| {
                 let event = crate::chat::event::ChatEvent::Message(m);
-                Event::default().event(event.name()).data(event.data())
+                sse::frame(None, event.name(), &event.data())
             })
             .collect();
     }
-    Ok(sse(feed(&state, sub, preamble, None)).into_response())
+    let frames = Frames::new(feed(&state, sub, preamble, None));
+    Ok(sse::response(frames, handover))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -268,3 +268,108 @@ async fn shutdown_ends_open_streams_promptly() {
     );
     assert!(stream.next().await.is_none(), "the stream ended");
 }
+
+/// Reads from `tcp` into `seen` until `until` holds for what was read, or the socket closes.
+async fn read_until(
+    tcp: &mut tokio::net::TcpStream,
+    seen: &mut Vec<u8>,
+    until: impl Fn(&[u8]) -> bool,
+) {
+    use tokio::io::AsyncReadExt as _;
+    while !until(seen) {
+        let mut buf = [0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buf))
+            .await
+            .expect("the server answers")
+            .unwrap();
+        if n == 0 {
+            return;
+        }
+        seen.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// The payload of a chunked body so far (checking its framing), and whether its last chunk came.
+fn dechunk(mut body: &[u8]) -> (Vec<u8>, bool) {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = body.windows(2).position(|w| w == b"\r\n") else {
+            return (out, false);
+        };
+        let size = usize::from_str_radix(std::str::from_utf8(&body[..eol]).unwrap(), 16)
+            .expect("a chunk size in hex");
+        let rest = &body[eol + 2..];
+        if size == 0 {
+            return (out, rest == b"\r\n");
+        }
+        if rest.len() < size + 2 {
+            return (out, false);
+        }
+        assert_eq!(&rest[size..size + 2], b"\r\n", "a chunk ends with CRLF");
+        out.extend_from_slice(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+}
+
+#[tokio::test]
+async fn an_event_stream_after_other_requests_on_its_connection_streams_to_its_end() {
+    use tokio::io::AsyncWriteExt as _;
+    let app = app::spawn().await;
+    let s = app.session("demo", None).await;
+    let conversation = app.send(&s, "hi").await["conversation"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(app.url.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    // A browser reuses an idle keep-alive connection for the stream.
+    let mut seen = Vec::new();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nhost: chat\r\n\r\n")
+        .await
+        .unwrap();
+    read_until(&mut tcp, &mut seen, |b| b.ends_with(b"\r\n\r\nok")).await;
+    let request = format!(
+        "GET /api/v1/events?conversation={conversation} HTTP/1.1\r\nhost: chat\r\n\
+         origin: {}\r\nauthorization: Bearer {}\r\nlast-event-id: 0\r\n\r\n",
+        app::ORIGIN,
+        s.token
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    read_until(&mut tcp, &mut seen, |b| {
+        let head = b.windows(4).position(|w| w == b"\r\n\r\n");
+        head.is_some_and(|at| {
+            String::from_utf8_lossy(&dechunk(&b[at + 4..]).0).contains("event: done")
+        })
+    })
+    .await;
+    let at = seen.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&seen[..at]).to_lowercase();
+    for line in [
+        "http/1.1 200 ok",
+        "content-type: text/event-stream",
+        "transfer-encoding: chunked",
+        "connection: close",
+        "access-control-allow-origin: https://shop.example",
+    ] {
+        assert!(head.contains(line), "{line} in {head}");
+    }
+    // Live events keep coming after the replay.
+    app.send(&s, "tents under $300").await;
+    read_until(&mut tcp, &mut seen, |b| {
+        String::from_utf8_lossy(&dechunk(&b[at..]).0)
+            .matches("event: done")
+            .count()
+            == 2
+    })
+    .await;
+    // At shutdown the stream ends with the last chunk, and the connection closes.
+    app.stop().await;
+    read_until(&mut tcp, &mut seen, |_| false).await;
+    let (body, ended) = dechunk(&seen[at..]);
+    assert!(ended, "the body ends with the last chunk");
+    let body = String::from_utf8(body).unwrap();
+    assert!(body.contains("event: formation"), "{body}");
+    assert_eq!(body.matches("event: done").count(), 2);
+}

@@ -1,0 +1,361 @@
+//! Event streams over HTTP (server-sent events): how a conversation's events are framed, and how
+//! a long-lived stream leaves hyper once its head is written.
+//!
+//! hyper keeps two 8 KiB buffers and its connection state for as long as a response streams. An
+//! event stream (`GET /api/v1/events`) stays open as long as the visitor's page does and writes a
+//! few hundred bytes a minute, so it is handed over: its body parks the frames in the
+//! connection's [`Handover`] instead of yielding them, the connection task waits until hyper has
+//! flushed everything it had (the response head included), lets hyper's connection go, and
+//! [`write`] sends the rest as chunks straight to the socket. The response says
+//! `connection: close`, so the socket closes when the stream ends.
+
+use std::convert::Infallible;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::OptionalFromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, Version, header};
+use axum::response::Response;
+use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::stream::{BoxStream, Stream, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
+
+/// A comment after this much quiet keeps proxies from closing the stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// One event: its `id` (when it has one), its name, its data one line per `data:` field.
+pub fn frame(id: Option<u64>, name: &str, data: &str) -> Bytes {
+    let mut out = BytesMut::with_capacity(data.len() + name.len() + 40);
+    if let Some(id) = id {
+        out.put_slice(format!("id: {id}\n").as_bytes());
+    }
+    out.put_slice(b"event: ");
+    out.put_slice(name.as_bytes());
+    out.put_u8(b'\n');
+    for line in data.split('\n') {
+        out.put_slice(b"data: ");
+        out.put_slice(line.strip_suffix('\r').unwrap_or(line).as_bytes());
+        out.put_u8(b'\n');
+    }
+    out.put_u8(b'\n');
+    out.freeze()
+}
+
+/// A stream's frames, with a keep-alive comment after every quiet [`KEEP_ALIVE`].
+pub struct Frames {
+    events: BoxStream<'static, Bytes>,
+    keep_alive: Pin<Box<Sleep>>,
+    every: Duration,
+}
+
+impl Frames {
+    pub fn new(events: impl Stream<Item = Bytes> + Send + 'static) -> Frames {
+        Frames::keeping_alive(events, KEEP_ALIVE)
+    }
+
+    fn keeping_alive(
+        events: impl Stream<Item = Bytes> + Send + 'static,
+        every: Duration,
+    ) -> Frames {
+        Frames {
+            events: events.boxed(),
+            keep_alive: Box::pin(tokio::time::sleep(every)),
+            every,
+        }
+    }
+}
+
+impl Stream for Frames {
+    type Item = Bytes;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        let next = match self.events.poll_next_unpin(cx) {
+            Poll::Ready(event) => event,
+            Poll::Pending => {
+                ready!(self.keep_alive.as_mut().poll(cx));
+                Some(Bytes::from_static(b":\n\n"))
+            }
+        };
+        let at = Instant::now() + self.every;
+        self.keep_alive.as_mut().reset(at);
+        Poll::Ready(next)
+    }
+}
+
+/// The response for an event stream; with a [`Handover`], the stream leaves hyper once the
+/// head is written.
+pub fn response(frames: Frames, handover: Option<Handover>) -> Response {
+    let mut response = match handover {
+        Some(handover) => {
+            let parked = Parked {
+                frames: Some(frames),
+                handover,
+            };
+            let mut response = Response::new(Body::from_stream(parked));
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+        None => Response::new(Body::from_stream(frames.map(Ok::<_, Infallible>))),
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // nginx buffers responses unless told not to.
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+/// A body that gives its frames to the connection instead of to hyper: hyper writes the head,
+/// finds no body to write yet, and flushes.
+struct Parked {
+    frames: Option<Frames>,
+    handover: Handover,
+}
+
+impl Stream for Parked {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(frames) = self.frames.take() {
+            self.handover.park(frames);
+        }
+        // No waker is kept: the connection drops this body once hyper has flushed.
+        Poll::Pending
+    }
+}
+
+/// One connection's place for a stream leaving hyper: a request extension, set by `serve`.
+#[derive(Clone, Default)]
+pub struct Handover(Arc<Slot>);
+
+#[derive(Default)]
+struct Slot {
+    frames: Mutex<Option<Frames>>,
+    parked: AtomicBool,
+    /// hyper flushed the socket after the frames were parked, so it had written everything.
+    flushed: AtomicBool,
+}
+
+impl Handover {
+    fn park(&self, frames: Frames) {
+        *self.0.frames.lock().unwrap_or_else(PoisonError::into_inner) = Some(frames);
+        self.0.parked.store(true, Ordering::Release);
+    }
+
+    /// Whether a stream is waiting to leave hyper.
+    pub fn parked(&self) -> bool {
+        self.0.parked.load(Ordering::Acquire)
+    }
+
+    /// The parked frames, once hyper has written everything before them.
+    pub fn take(&self) -> Option<Frames> {
+        if !self.0.flushed.load(Ordering::Acquire) {
+            return None;
+        }
+        self.0
+            .frames
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+}
+
+/// Only an HTTP/1.1 `GET` is handed over: hyper frames its body in chunks, as [`write`] does.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Handover {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Infallible> {
+        let eligible = parts.method == Method::GET && parts.version == Version::HTTP_11;
+        Ok(eligible
+            .then(|| parts.extensions.get::<Handover>().cloned())
+            .flatten())
+    }
+}
+
+/// The socket as hyper sees it, shared with the connection task so a stream can go on after
+/// hyper lets go. hyper calls `poll_flush` only once its own write buffer is empty, which is
+/// how the [`Handover`] learns that the head of a parked stream is out.
+pub struct Io {
+    tcp: Arc<TcpStream>,
+    handover: Handover,
+}
+
+impl Io {
+    pub fn new(tcp: Arc<TcpStream>, handover: Handover) -> Io {
+        Io { tcp, handover }
+    }
+}
+
+impl AsyncRead for Io {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.tcp.poll_read_ready(cx))?;
+            match self.tcp.try_read_buf(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                read => return Poll::Ready(read.map(drop)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Io {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.tcp.poll_write_ready(cx))?;
+            match self.tcp.try_write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                written => return Poll::Ready(written),
+            }
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.tcp.poll_write_ready(cx))?;
+            match self.tcp.try_write_vectored(bufs) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                written => return Poll::Ready(written),
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // TCP has nothing to flush; the writes above went straight to the socket.
+        if self.handover.parked() {
+            self.handover.0.flushed.store(true, Ordering::Release);
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(shut_write(&self.tcp))
+    }
+}
+
+fn shut_write(tcp: &TcpStream) -> io::Result<()> {
+    socket2::SockRef::from(tcp).shutdown(std::net::Shutdown::Write)
+}
+
+/// Writes a handed-over stream's frames as HTTP/1.1 chunks until the stream ends (then the last
+/// chunk) or the client hangs up, and closes the connection.
+pub async fn write(tcp: Arc<TcpStream>, mut frames: Frames) {
+    let streamed: io::Result<()> = async {
+        loop {
+            let frame = tokio::select! {
+                frame = frames.next() => frame,
+                () = hung_up(&tcp) => return Ok(()),
+            };
+            let Some(frame) = frame else {
+                return write_all(&tcp, b"0\r\n\r\n").await;
+            };
+            let mut chunk = BytesMut::with_capacity(frame.len() + 12);
+            chunk.put_slice(format!("{:x}\r\n", frame.len()).as_bytes());
+            chunk.put_slice(&frame);
+            chunk.put_slice(b"\r\n");
+            write_all(&tcp, &chunk).await?;
+        }
+    }
+    .await;
+    if streamed.is_ok() {
+        let _ = shut_write(&tcp);
+    }
+}
+
+async fn write_all(tcp: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        tcp.writable().await?;
+        match tcp.try_write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Resolves when the client closes its side or the socket fails. Whatever it sends meanwhile is
+/// dropped: the stream's response said the connection closes after it.
+async fn hung_up(tcp: &TcpStream) {
+    let mut discard = [0u8; 64];
+    loop {
+        if tcp.readable().await.is_err() {
+            return;
+        }
+        match tcp.try_read(&mut discard) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_has_its_id_name_and_one_data_field_per_line() {
+        assert_eq!(
+            frame(Some(42), "delta", r#"{"text":"hi"}"#),
+            "id: 42\nevent: delta\ndata: {\"text\":\"hi\"}\n\n"
+        );
+        assert_eq!(
+            frame(None, "message", "a\r\nb"),
+            "event: message\ndata: a\ndata: b\n\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_keep_alive_comment_comes_only_after_a_quiet_period() {
+        let every = Duration::from_millis(200);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+        let events =
+            futures_util::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|b| (b, rx)) },
+            );
+        let mut frames = Frames::keeping_alive(events, every);
+        let start = Instant::now();
+        assert_eq!(frames.next().await.unwrap(), ":\n\n");
+        assert!(start.elapsed() >= every);
+        tokio::time::sleep(every / 2).await;
+        tx.send(Bytes::from_static(b"x")).unwrap();
+        assert_eq!(frames.next().await.unwrap(), "x");
+        // The event started the quiet period again.
+        let sent = Instant::now();
+        assert_eq!(frames.next().await.unwrap(), ":\n\n");
+        assert!(sent.elapsed() >= every);
+        drop(tx);
+        assert_eq!(frames.next().await, None);
+    }
+}
