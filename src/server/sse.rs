@@ -10,6 +10,7 @@
 //! `connection: close`, so the socket closes when the stream ends.
 
 use std::convert::Infallible;
+use std::fmt::Write as _;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,7 +36,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 pub fn frame(id: Option<u64>, name: &str, data: &str) -> Bytes {
     let mut out = BytesMut::with_capacity(data.len() + name.len() + 40);
     if let Some(id) = id {
-        out.put_slice(format!("id: {id}\n").as_bytes());
+        let _ = writeln!(out, "id: {id}");
     }
     out.put_slice(b"event: ");
     out.put_slice(name.as_bytes());
@@ -278,7 +279,7 @@ pub async fn write(tcp: Arc<TcpStream>, mut frames: Frames) {
                 return write_all(&tcp, b"0\r\n\r\n").await;
             };
             let mut chunk = BytesMut::with_capacity(frame.len() + 12);
-            chunk.put_slice(format!("{:x}\r\n", frame.len()).as_bytes());
+            let _ = write!(chunk, "{:x}\r\n", frame.len());
             chunk.put_slice(&frame);
             chunk.put_slice(b"\r\n");
             write_all(&tcp, &chunk).await?;
