@@ -183,9 +183,10 @@ pub async fn serve(
     };
     let app = router(state);
     let mut http = hyper::server::conn::http1::Builder::new();
-    // While a response streams, hyper otherwise keeps reading the socket to notice a client
-    // that hung up, with an 8 KiB read buffer per connection: 80 MB for 10 000 event streams.
-    // A stream to a client that went away ends at its next write (a keep-alive within 15 s).
+    // While a response streams (a turn asked for with `Accept: text/event-stream`), hyper
+    // otherwise keeps reading the socket to notice a client that hung up, growing its read
+    // buffer to 16 KiB. The turn runs to its end either way; event streams leave hyper
+    // (`sse::Handover`) and notice a hang-up themselves.
     http.half_close(true);
     let connections = TaskTracker::new();
     loop {
