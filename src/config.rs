@@ -53,6 +53,9 @@ pub struct Limits {
     pub max_message_chars: usize,
     pub max_body_bytes: usize,
     pub session_ttl_secs: u64,
+    /// A connection that takes longer than this to send a request's head, or that sits idle
+    /// this long between requests, is closed.
+    pub request_head_timeout_secs: u64,
 }
 
 impl Default for Limits {
@@ -65,6 +68,7 @@ impl Default for Limits {
             max_message_chars: 4000,
             max_body_bytes: 32 * 1024,
             session_ttl_secs: 3600,
+            request_head_timeout_secs: 30,
         }
     }
 }
@@ -305,6 +309,7 @@ encryption_key = "{encryption}"
 # max_message_chars = 4000
 # max_body_bytes = 32768
 # session_ttl_secs = 3600
+# request_head_timeout_secs = 30
 
 # Calls to LLM providers and webhooks (defaults shown; milliseconds).
 # [upstream]

@@ -21,7 +21,7 @@ use axum::http::{HeaderName, HeaderValue, Request, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -181,8 +181,12 @@ pub async fn serve(
             }
         })
     };
+    let head_timeout = Duration::from_secs(state.config.limits.request_head_timeout_secs.max(1));
     let app = router(state);
     let mut http = hyper::server::conn::http1::Builder::new();
+    // A client that never finishes a request head (or idles between requests) is let go.
+    http.timer(TokioTimer::new())
+        .header_read_timeout(head_timeout);
     // While a response streams (a turn asked for with `Accept: text/event-stream`), hyper
     // otherwise keeps reading the socket to notice a client that hung up, growing its read
     // buffer to 16 KiB. The turn runs to its end either way; event streams leave hyper

@@ -373,3 +373,43 @@ async fn an_event_stream_after_other_requests_on_its_connection_streams_to_its_e
     assert!(body.contains("event: formation"), "{body}");
     assert_eq!(body.matches("event: done").count(), 2);
 }
+
+#[tokio::test]
+async fn a_connection_that_stalls_or_idles_is_let_go_but_an_event_stream_is_not() {
+    use tokio::io::AsyncWriteExt as _;
+    let app = app::spawn_with(
+        "[limits]\nrequest_head_timeout_secs = 1\nsessions_per_minute_per_ip = 1000\n\
+         messages_per_minute_per_ip = 1000\nmessages_per_minute_per_visitor = 1000",
+    )
+    .await;
+    let s = app.session("demo", None).await;
+    let conversation = app.send(&s, "hi").await["conversation"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut stream = app.events(&s, &conversation, Some("0")).await;
+    stream.until_done().await;
+    let addr = app.url.trim_start_matches("http://");
+    // Half a request head, then nothing (slowloris).
+    let mut stalled = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stalled
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: chat\r\n")
+        .await
+        .unwrap();
+    // One request, then an idle keep-alive connection.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nhost: chat\r\n\r\n")
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    read_until(&mut idle, &mut seen, |b| b.ends_with(b"\r\n\r\nok")).await;
+    for tcp in [&mut stalled, &mut idle] {
+        // Returns at the close; a connection left open fails the read's 10 s deadline.
+        read_until(tcp, &mut Vec::new(), |_| false).await;
+    }
+    // The event stream, quiet for longer than the timeout, still delivers.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.send(&s, "tents under $300").await;
+    let events = stream.until_done().await;
+    assert!(events.iter().any(|e| e.event == "formation"), "{events:?}");
+}
