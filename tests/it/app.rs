@@ -190,6 +190,12 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// Posts a message and returns the id of the conversation it went to.
+    pub async fn converse(&self, s: &Session, text: &str) -> String {
+        let posted = self.send(s, text).await;
+        posted["conversation"].as_str().unwrap().to_owned()
+    }
+
     /// Posts a message with `Accept: text/event-stream` and returns the turn's events.
     pub async fn ask(&self, s: &Session, text: &str) -> Turn {
         let res = self

@@ -163,10 +163,7 @@ async fn history_survives_a_restart_and_a_stale_stream_gets_what_it_missed() {
 async fn two_tabs_see_the_same_conversation_live() {
     let app = app::spawn().await;
     let s = app.session("demo", None).await;
-    let conversation = app.send(&s, "hi").await["conversation"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let conversation = app.converse(&s, "hi").await;
     let tab2 = app.session("demo", Some(&s.visitor)).await;
     let mut a = app.events(&s, &conversation, None).await;
     let mut b = app.events(&tab2, &conversation, None).await;
@@ -209,10 +206,7 @@ async fn a_retried_client_id_is_stored_and_answered_once() {
 async fn asking_for_a_human_stops_the_ai() {
     let app = app::spawn().await;
     let s = app.session("demo", None).await;
-    let conversation = app.send(&s, "hi").await["conversation"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let conversation = app.converse(&s, "hi").await;
     let mut stream = app.events(&s, &conversation, None).await;
     let res = app
         .post("/api/v1/handoff")
@@ -255,10 +249,7 @@ async fn asking_for_a_human_stops_the_ai() {
 async fn shutdown_ends_open_streams_promptly() {
     let app = app::spawn().await;
     let s = app.session("demo", None).await;
-    let conversation = app.send(&s, "hi").await["conversation"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let conversation = app.converse(&s, "hi").await;
     let mut stream = app.events(&s, &conversation, Some("0")).await;
     stream.until_done().await;
     let took = app.stop().await;
@@ -316,10 +307,7 @@ async fn an_event_stream_after_other_requests_on_its_connection_streams_to_its_e
     use tokio::io::AsyncWriteExt as _;
     let app = app::spawn().await;
     let s = app.session("demo", None).await;
-    let conversation = app.send(&s, "hi").await["conversation"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let conversation = app.converse(&s, "hi").await;
     let mut tcp = tokio::net::TcpStream::connect(app.url.trim_start_matches("http://"))
         .await
         .unwrap();
@@ -383,10 +371,7 @@ async fn a_connection_that_stalls_or_idles_is_let_go_but_an_event_stream_is_not(
     )
     .await;
     let s = app.session("demo", None).await;
-    let conversation = app.send(&s, "hi").await["conversation"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let conversation = app.converse(&s, "hi").await;
     let mut stream = app.events(&s, &conversation, Some("0")).await;
     stream.until_done().await;
     let addr = app.url.trim_start_matches("http://");
