@@ -241,8 +241,8 @@ pub async fn serve(
                 }
             };
             // A new task, so hyper's connection and this task's room for it are freed now.
-            if let Some(frames) = frames {
-                streams.spawn(sse::write(tcp, frames));
+            if let Some((frames, framing)) = frames {
+                streams.spawn(sse::write(tcp, frames, framing));
             }
         });
     }

@@ -6,8 +6,9 @@
 //! few hundred bytes a minute, so it is handed over: its body parks the frames in the
 //! connection's [`Handover`] instead of yielding them, the connection task waits until hyper has
 //! flushed everything it had (the response head included), lets hyper's connection go, and
-//! [`write`] sends the rest as chunks straight to the socket. The response says
-//! `connection: close`, so the socket closes when the stream ends.
+//! [`write`] sends the rest straight to the socket, framed as hyper began (HTTP/1.1 chunks, or
+//! plain bytes until the close for HTTP/1.0). The response says `connection: close`, so the
+//! socket closes when the stream ends.
 
 use std::convert::Infallible;
 use std::fmt::Write as _;
@@ -140,11 +141,25 @@ impl Stream for Parked {
 
 /// One connection's place for a stream leaving hyper: a request extension, set by `serve`.
 #[derive(Clone, Default)]
-pub struct Handover(Arc<Slot>);
+pub struct Handover {
+    slot: Arc<Slot>,
+    /// How hyper frames the body of the request at hand.
+    framing: Framing,
+}
+
+/// How a streamed body is delimited on an HTTP/1 connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Framing {
+    /// HTTP/1.1: chunks, and a last empty one.
+    #[default]
+    Chunked,
+    /// HTTP/1.0: the bytes themselves, ended by closing the connection.
+    UntilClose,
+}
 
 #[derive(Default)]
 struct Slot {
-    frames: Mutex<Option<Frames>>,
+    frames: Mutex<Option<(Frames, Framing)>>,
     parked: AtomicBool,
     /// hyper flushed the socket after the frames were parked, so it had written everything.
     flushed: AtomicBool,
@@ -152,21 +167,26 @@ struct Slot {
 
 impl Handover {
     fn park(&self, frames: Frames) {
-        *self.0.frames.lock().unwrap_or_else(PoisonError::into_inner) = Some(frames);
-        self.0.parked.store(true, Ordering::Release);
+        let parked = Some((frames, self.framing));
+        *self
+            .slot
+            .frames
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = parked;
+        self.slot.parked.store(true, Ordering::Release);
     }
 
     /// Whether a stream is waiting to leave hyper.
     pub fn parked(&self) -> bool {
-        self.0.parked.load(Ordering::Acquire)
+        self.slot.parked.load(Ordering::Acquire)
     }
 
-    /// The parked frames, once hyper has written everything before them.
-    pub fn take(&self) -> Option<Frames> {
-        if !self.0.flushed.load(Ordering::Acquire) {
+    /// The parked frames and how to delimit them, once hyper has written everything before.
+    pub fn take(&self) -> Option<(Frames, Framing)> {
+        if !self.slot.flushed.load(Ordering::Acquire) {
             return None;
         }
-        self.0
+        self.slot
             .frames
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -174,15 +194,23 @@ impl Handover {
     }
 }
 
-/// Only an HTTP/1.1 `GET` is handed over: hyper frames its body in chunks, as [`write`] does.
+/// A `GET` over HTTP/1 on a connection `serve` accepted.
 impl<S: Send + Sync> OptionalFromRequestParts<S> for Handover {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Infallible> {
-        let eligible = parts.method == Method::GET && parts.version == Version::HTTP_11;
-        Ok(eligible
-            .then(|| parts.extensions.get::<Handover>().cloned())
-            .flatten())
+        let framing = match parts.version {
+            Version::HTTP_11 => Framing::Chunked,
+            Version::HTTP_10 => Framing::UntilClose,
+            _ => return Ok(None),
+        };
+        if parts.method != Method::GET {
+            return Ok(None);
+        }
+        Ok(parts.extensions.get::<Handover>().map(|h| Handover {
+            slot: h.slot.clone(),
+            framing,
+        }))
     }
 }
 
@@ -252,7 +280,7 @@ impl AsyncWrite for Io {
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         // TCP has nothing to flush; the writes above went straight to the socket.
         if self.handover.parked() {
-            self.handover.0.flushed.store(true, Ordering::Release);
+            self.handover.slot.flushed.store(true, Ordering::Release);
         }
         Poll::Ready(Ok(()))
     }
@@ -266,23 +294,27 @@ fn shut_write(tcp: &TcpStream) -> io::Result<()> {
     socket2::SockRef::from(tcp).shutdown(std::net::Shutdown::Write)
 }
 
-/// Writes a handed-over stream's frames as HTTP/1.1 chunks until the stream ends (then the last
-/// chunk) or the client hangs up, and closes the connection.
-pub async fn write(tcp: Arc<TcpStream>, mut frames: Frames) {
+/// Writes a handed-over stream's frames until the stream ends (then the last chunk) or the client
+/// hangs up, and closes the connection.
+pub async fn write(tcp: Arc<TcpStream>, mut frames: Frames, framing: Framing) {
     let streamed: io::Result<()> = async {
         loop {
             let frame = tokio::select! {
                 frame = frames.next() => frame,
                 () = hung_up(&tcp) => return Ok(()),
             };
-            let Some(frame) = frame else {
-                return write_all(&tcp, b"0\r\n\r\n").await;
-            };
-            let mut chunk = BytesMut::with_capacity(frame.len() + 12);
-            let _ = write!(chunk, "{:x}\r\n", frame.len());
-            chunk.put_slice(&frame);
-            chunk.put_slice(b"\r\n");
-            write_all(&tcp, &chunk).await?;
+            match (frame, framing) {
+                (Some(frame), Framing::UntilClose) => write_all(&tcp, &frame).await?,
+                (Some(frame), Framing::Chunked) => {
+                    let mut chunk = BytesMut::with_capacity(frame.len() + 12);
+                    let _ = write!(chunk, "{:x}\r\n", frame.len());
+                    chunk.put_slice(&frame);
+                    chunk.put_slice(b"\r\n");
+                    write_all(&tcp, &chunk).await?;
+                }
+                (None, Framing::UntilClose) => return Ok(()),
+                (None, Framing::Chunked) => return write_all(&tcp, b"0\r\n\r\n").await,
+            }
         }
     }
     .await;

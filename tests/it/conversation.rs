@@ -304,21 +304,36 @@ fn dechunk(mut body: &[u8]) -> (Vec<u8>, bool) {
 
 #[tokio::test]
 async fn an_event_stream_after_other_requests_on_its_connection_streams_to_its_end() {
+    stream_over_a_used_connection("HTTP/1.1").await;
+}
+
+#[tokio::test]
+async fn an_http_1_0_event_stream_streams_to_its_end() {
+    stream_over_a_used_connection("HTTP/1.0").await;
+}
+
+/// Opens an event stream by hand on a connection that served a request before (a browser reuses
+/// an idle keep-alive connection), follows it to the shutdown and checks its framing.
+async fn stream_over_a_used_connection(version: &str) {
     use tokio::io::AsyncWriteExt as _;
+    let chunked = version == "HTTP/1.1";
+    // The payload so far, and whether the body ended as its framing says it must.
+    let body = |bytes: &[u8], closed: bool| match chunked {
+        true => dechunk(bytes),
+        false => (bytes.to_vec(), closed),
+    };
     let app = app::spawn().await;
     let s = app.session("demo", None).await;
     let conversation = app.converse(&s, "hi").await;
     let mut tcp = tokio::net::TcpStream::connect(app.url.trim_start_matches("http://"))
         .await
         .unwrap();
-    // A browser reuses an idle keep-alive connection for the stream.
     let mut seen = Vec::new();
-    tcp.write_all(b"GET /healthz HTTP/1.1\r\nhost: chat\r\n\r\n")
-        .await
-        .unwrap();
+    let healthz = format!("GET /healthz {version}\r\nhost: chat\r\nconnection: keep-alive\r\n\r\n");
+    tcp.write_all(healthz.as_bytes()).await.unwrap();
     read_until(&mut tcp, &mut seen, |b| b.ends_with(b"\r\n\r\nok")).await;
     let request = format!(
-        "GET /api/v1/events?conversation={conversation} HTTP/1.1\r\nhost: chat\r\n\
+        "GET /api/v1/events?conversation={conversation} {version}\r\nhost: chat\r\n\
          origin: {}\r\nauthorization: Bearer {}\r\nlast-event-id: 0\r\n\r\n",
         app::ORIGIN,
         s.token
@@ -328,38 +343,43 @@ async fn an_event_stream_after_other_requests_on_its_connection_streams_to_its_e
     read_until(&mut tcp, &mut seen, |b| {
         let head = b.windows(4).position(|w| w == b"\r\n\r\n");
         head.is_some_and(|at| {
-            String::from_utf8_lossy(&dechunk(&b[at + 4..]).0).contains("event: done")
+            String::from_utf8_lossy(&body(&b[at + 4..], false).0).contains("event: done")
         })
     })
     .await;
     let at = seen.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     let head = String::from_utf8_lossy(&seen[..at]).to_lowercase();
     for line in [
-        "http/1.1 200 ok",
+        " 200 ok",
         "content-type: text/event-stream",
-        "transfer-encoding: chunked",
         "connection: close",
         "access-control-allow-origin: https://shop.example",
     ] {
         assert!(head.contains(line), "{line} in {head}");
     }
+    assert_eq!(
+        head.contains("transfer-encoding: chunked"),
+        chunked,
+        "{head}"
+    );
     // Live events keep coming after the replay.
     app.send(&s, "tents under $300").await;
     read_until(&mut tcp, &mut seen, |b| {
-        String::from_utf8_lossy(&dechunk(&b[at..]).0)
+        let (payload, _) = body(&b[at..], false);
+        String::from_utf8_lossy(&payload)
             .matches("event: done")
             .count()
             == 2
     })
     .await;
-    // At shutdown the stream ends with the last chunk, and the connection closes.
+    // At shutdown the stream ends (with the last chunk when chunked), and the connection closes.
     app.stop().await;
     read_until(&mut tcp, &mut seen, |_| false).await;
-    let (body, ended) = dechunk(&seen[at..]);
-    assert!(ended, "the body ends with the last chunk");
-    let body = String::from_utf8(body).unwrap();
-    assert!(body.contains("event: formation"), "{body}");
-    assert_eq!(body.matches("event: done").count(), 2);
+    let (payload, ended) = body(&seen[at..], true);
+    assert!(ended, "the body ends as its framing says");
+    let payload = String::from_utf8(payload).unwrap();
+    assert!(payload.contains("event: formation"), "{payload}");
+    assert_eq!(payload.matches("event: done").count(), 2);
 }
 
 #[tokio::test]
