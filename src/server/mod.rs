@@ -11,6 +11,7 @@ pub mod session;
 mod sse;
 mod widget_api;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -23,7 +24,7 @@ use axum::routing::{get, post};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt as _;
@@ -204,47 +205,8 @@ pub async fn serve(
             },
             () = shutdown.cancelled() => break,
         };
-        // Without TCP_NODELAY small SSE frames wait for delayed ACKs (~40 ms per first token).
-        let _ = tcp.set_nodelay(true);
-        let tcp = Arc::new(tcp);
-        let handover = Handover::default();
-        let service = app.clone().map_request({
-            let handover = handover.clone();
-            move |mut req: Request<Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(remote));
-                req.extensions_mut().insert(handover.clone());
-                req
-            }
-        });
-        let io = TokioIo::new(sse::Io::new(tcp.clone(), handover.clone()));
-        let conn = http.serve_connection(io, TowerToHyperService::new(service));
-        let (shutdown, streams) = (shutdown.clone(), connections.clone());
-        connections.spawn(async move {
-            let mut conn = std::pin::pin!(conn);
-            let handed_over = std::future::poll_fn(|cx| match conn.as_mut().poll(cx) {
-                // A connection that breaks is the client's business.
-                Poll::Ready(_) => Poll::Ready(None),
-                Poll::Pending => handover
-                    .take()
-                    .map_or(Poll::Pending, |f| Poll::Ready(Some(f))),
-            });
-            let frames = tokio::select! {
-                frames = handed_over => frames,
-                () = shutdown.cancelled() => {
-                    // Finish the response in flight (event streams end on the same token), then
-                    // close; a stream still waiting to leave hyper just closes.
-                    if !handover.parked() {
-                        conn.as_mut().graceful_shutdown();
-                        let _ = conn.await;
-                    }
-                    return;
-                }
-            };
-            // A new task, so hyper's connection and this task's room for it are freed now.
-            if let Some((frames, framing)) = frames {
-                streams.spawn(sse::write(tcp, frames, framing));
-            }
-        });
+        let conn = connection(&http, &app, tcp, remote, &shutdown, &connections);
+        connections.spawn(conn);
     }
     drop(listener);
     connections.close();
@@ -259,6 +221,59 @@ pub async fn serve(
     }
     housekeeping.abort();
     Ok(())
+}
+
+/// Serves one connection with hyper until it closes or shutdown comes, or until an event stream
+/// leaves hyper; that stream then goes on in a task of its own.
+fn connection(
+    http: &hyper::server::conn::http1::Builder,
+    app: &Router,
+    tcp: TcpStream,
+    remote: SocketAddr,
+    shutdown: &CancellationToken,
+    streams: &TaskTracker,
+) -> impl Future<Output = ()> + Send + 'static {
+    // Without TCP_NODELAY small SSE frames wait for delayed ACKs (~40 ms per first token).
+    let _ = tcp.set_nodelay(true);
+    let tcp = Arc::new(tcp);
+    let handover = Handover::default();
+    let service = app.clone().map_request({
+        let handover = handover.clone();
+        move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(remote));
+            req.extensions_mut().insert(handover.clone());
+            req
+        }
+    });
+    let io = TokioIo::new(sse::Io::new(tcp.clone(), handover.clone()));
+    let conn = http.serve_connection(io, TowerToHyperService::new(service));
+    let (shutdown, streams) = (shutdown.clone(), streams.clone());
+    async move {
+        let mut conn = std::pin::pin!(conn);
+        let handed_over = std::future::poll_fn(|cx| match conn.as_mut().poll(cx) {
+            // A connection that breaks is the client's business.
+            Poll::Ready(_) => Poll::Ready(None),
+            Poll::Pending => handover
+                .take()
+                .map_or(Poll::Pending, |f| Poll::Ready(Some(f))),
+        });
+        let frames = tokio::select! {
+            frames = handed_over => frames,
+            () = shutdown.cancelled() => {
+                // Finish the response in flight (event streams end on the same token), then
+                // close; a stream still waiting to leave hyper just closes.
+                if !handover.parked() {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+                return;
+            }
+        };
+        // A new task, so hyper's connection and this task's room for it are freed now.
+        if let Some((frames, framing)) = frames {
+            streams.spawn(sse::write(tcp, frames, framing));
+        }
+    }
 }
 
 /// A failed accept: a connection that went away before it was accepted is nothing; anything
