@@ -23,7 +23,6 @@ mod support;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -33,9 +32,9 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use support::{
-    CpuMark, CpuSum, Mem, Percentiles, ServerProcess, check_server_binary, client,
-    clock_ticks_per_sec, fd_limits, free_port, machine, mb, median, next_event, percentiles,
-    raise_fd_limit, short_error, stamp,
+    CpuMark, CpuSum, DataDir, Mem, Percentiles, SETUP_TIMEOUT, ServerProcess, UNTHROTTLED,
+    args_or_exit, client, clock_ticks_per_sec, counts, fd_limits, machine, mb, median, next_event,
+    percentiles, raise_fd_limit, run_or_exit, short_error, stamp,
 };
 
 const QUERIES: &[&str] = &[
@@ -55,8 +54,6 @@ const QUERIES: &[&str] = &[
 
 /// Per-turn deadline: a turn that takes longer counts as an error.
 const TURN_TIMEOUT: Duration = Duration::from_secs(30);
-/// Deadline for one setup request (a session, a 202 message, an event stream's headers).
-const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Clients {
@@ -114,11 +111,7 @@ fn parse_args() -> Result<Args> {
             // `cargo bench` passes this to every bench binary.
             "--bench" => {}
             "--visitors" => {
-                args.visitors = value()?
-                    .split(',')
-                    .map(|v| v.trim().parse::<usize>())
-                    .collect::<Result<_, _>>()
-                    .context("--visitors takes numbers, e.g. 1,50,200")?;
+                args.visitors = counts(&value()?).context("--visitors")?;
             }
             "--seconds" => args.seconds = value()?.parse().context("--seconds")?,
             "--warmup" => args.warmup = value()?.parse().context("--warmup")?,
@@ -156,23 +149,10 @@ fn parse_args() -> Result<Args> {
 }
 
 fn main() {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::exit(2);
-        }
-    };
+    let args = args_or_exit(parse_args());
     let max_visitors = args.visitors.iter().copied().max().unwrap_or(0);
     raise_fd_limit(args.idle_streams + max_visitors + 1024);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    if let Err(e) = runtime.block_on(run(args)) {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
-    }
+    run_or_exit(run(args));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,33 +191,8 @@ struct Server {
 
 impl Server {
     async fn start(bin: &Path) -> Result<Server> {
-        check_server_binary(bin)?;
-        let dir = tempfile::tempdir()?;
-        let config = dir.path().join("keepstar.toml");
-        let port = free_port()?;
-        let url = format!("http://127.0.0.1:{port}");
-        let init = Command::new(bin)
-            .arg("--config")
-            .arg(&config)
-            .args(["init", "--public-url", &url, "--dir"])
-            .arg(dir.path().join("data"))
-            .current_dir(dir.path())
-            .output()
-            .context("running keepstar init")?;
-        if !init.status.success() {
-            bail!(
-                "keepstar init failed: {}",
-                String::from_utf8_lossy(&init.stderr)
-            );
-        }
-        // The default abuse limits would throttle a load test from one address.
-        let mut text = std::fs::read_to_string(&config)?;
-        text.push_str(
-            "\n[limits]\nsessions_per_minute_per_ip = 100000000\nmessages_per_minute_per_ip = 100000000\n\
-             messages_per_minute_per_visitor = 100000000\nmessages_per_minute_per_tenant = 100000000\n",
-        );
-        std::fs::write(&config, text)?;
-        let process = ServerProcess::serve(bin, dir, &config, port, &url, &["--demo"], &[]).await?;
+        let data = DataDir::init(bin, UNTHROTTLED)?;
+        let (process, url) = data.serve(&["--demo"], &[]).await?;
         let http = client();
         let page = http
             .get(format!("{url}/demo"))
@@ -293,30 +248,10 @@ async fn within<T>(what: &str, fut: impl Future<Output = Result<T>>) -> Result<T
 }
 
 async fn open_session(http: &reqwest::Client, server: &Server) -> Result<Session> {
-    within("POST /api/v1/sessions", open_session_now(http, server)).await
-}
-
-async fn open_session_now(http: &reqwest::Client, server: &Server) -> Result<Session> {
-    let res = http
-        .post(format!("{}/api/v1/sessions", server.url))
-        .header("origin", server.origin())
-        .json(&json!({ "tenant": "demo", "key": server.key, "page": { "url": format!("{}/demo", server.url) } }))
-        .send()
-        .await?;
-    let status = res.status();
-    if status != 200 {
-        bail!(
-            "POST /api/v1/sessions: {status} {}",
-            res.text().await.unwrap_or_default()
-        );
-    }
-    let body: Value = res.json().await?;
-    let token = body["token"]
-        .as_str()
-        .ok_or_else(|| anyhow!("no token in {body}"))?;
-    Ok(Session {
-        token: token.to_owned(),
-    })
+    let page = format!("{}/demo", server.url);
+    let (url, origin, key) = (&server.url, server.origin(), &server.key);
+    let token = support::open_session(http, url, origin, "demo", key, &page).await?;
+    Ok(Session { token })
 }
 
 // ---------------------------------------------------------------------------------------------

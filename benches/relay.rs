@@ -37,9 +37,9 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use support::{
-    CpuMark, CpuSum, Percentiles, ServerProcess, ULIMIT, check_server_binary, client,
-    clock_ticks_per_sec, fd_limits, free_port, machine, mb, median, next_event, percentiles,
-    raise_fd_limit, short_error, stamp,
+    CpuMark, CpuSum, DataDir, Percentiles, ServerProcess, ULIMIT, UNTHROTTLED, args_or_exit,
+    client, clock_ticks_per_sec, counts, fd_limits, machine, mb, median, next_event, percentiles,
+    raise_fd_limit, run_or_exit, short_error, stamp,
 };
 /// The environment variable of the server process that holds the fake upstream's key.
 const KEY_ENV: &str = "BENCH_UPSTREAM_KEY";
@@ -47,8 +47,6 @@ const ORIGIN: &str = "http://bench.local";
 const QUESTION: &str = "Which tent would you take for two people in the mountains?";
 /// A stream that takes longer counts as an error.
 const STREAM_TIMEOUT: Duration = Duration::from_secs(60);
-/// Deadline for one setup request (a session).
-const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Samples per path that `--rounds auto` aims for in burst mode.
 const AUTO_SAMPLES: usize = 2000;
 
@@ -124,11 +122,7 @@ fn parse_args() -> Result<Args> {
             // `cargo bench` passes this to every bench binary.
             "--bench" => {}
             "--streams" => {
-                args.streams = value()?
-                    .split(',')
-                    .map(|v| v.trim().parse::<usize>())
-                    .collect::<Result<_, _>>()
-                    .context("--streams takes numbers, e.g. 1,100,1000")?;
+                args.streams = counts(&value()?).context("--streams")?;
             }
             "--mode" => {
                 args.modes = match value()?.as_str() {
@@ -173,13 +167,7 @@ fn main() {
         fake::main();
         return;
     }
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::exit(2);
-        }
-    };
+    let args = args_or_exit(parse_args());
     let max = args.streams.iter().copied().max().unwrap_or(0);
     // Per stream: a connection to keepstar and one to the fake (the bench), and the same pair on
     // the server's and the fake's side.
@@ -191,14 +179,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    if let Err(e) = runtime.block_on(run(args, upstream)) {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
-    }
+    run_or_exit(run(args, upstream));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -440,50 +421,16 @@ struct Server {
 impl Server {
     /// A fresh data dir with tenant `bench` answered by the `openai` responder against `upstream`.
     async fn start(bin: &Path, upstream: &Upstream) -> Result<Server> {
-        check_server_binary(bin)?;
-        let dir = tempfile::tempdir()?;
-        let config = dir.path().join("keepstar.toml");
-        let port = free_port()?;
-        let url = format!("http://127.0.0.1:{port}");
-        let cli = |args: &[&str]| -> Result<String> {
-            let out = Command::new(bin)
-                .arg("--config")
-                .arg(&config)
-                .args(args)
-                .env(KEY_ENV, &upstream.key)
-                .current_dir(dir.path())
-                .output()
-                .with_context(|| format!("running keepstar {}", args.join(" ")))?;
-            if !out.status.success() {
-                bail!(
-                    "keepstar {} failed: {}",
-                    args.join(" "),
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-        };
-        let data = dir.path().join("data");
-        cli(&[
-            "init",
-            "--public-url",
-            &url,
-            "--dir",
-            &data.to_string_lossy(),
-        ])?;
-        // The default abuse limits would throttle a benchmark from one address, and a slow
-        // moment on a shared machine must not open the tenant's circuit for the rest of the run.
-        let mut text = std::fs::read_to_string(&config)?;
-        text.push_str(
-            "\n[limits]\nsessions_per_minute_per_ip = 100000000\nmessages_per_minute_per_ip = 100000000\n\
-             messages_per_minute_per_visitor = 100000000\nmessages_per_minute_per_tenant = 100000000\n\
-             \n[upstream]\nbreaker_failures = 1000000\n",
-        );
-        std::fs::write(&config, text)?;
-        cli(&[
+        // A slow moment on a shared machine must not open the tenant's circuit for the rest of
+        // the run.
+        let config = format!("{UNTHROTTLED}\n[upstream]\nbreaker_failures = 1000000\n");
+        let data = DataDir::init(bin, &config)?;
+        let envs = [(KEY_ENV, upstream.key.as_str())];
+        let tenant = [
             "tenant", "add", "bench", "--name", "Bench", "--origin", ORIGIN,
-        ])?;
-        cli(&[
+        ];
+        data.cli(&tenant, &envs)?;
+        let provider = [
             "tenant",
             "set",
             "bench",
@@ -495,18 +442,10 @@ impl Server {
             &upstream.base_url,
             "--api-key-env",
             KEY_ENV,
-        ])?;
-        let key = cli(&["key", "issue", "bench"])?;
-        let process = ServerProcess::serve(
-            bin,
-            dir,
-            &config,
-            port,
-            &url,
-            &[],
-            &[(KEY_ENV, &upstream.key)],
-        )
-        .await?;
+        ];
+        data.cli(&provider, &envs)?;
+        let key = data.cli(&["key", "issue", "bench"], &envs)?;
+        let (process, url) = data.serve(&[], &envs).await?;
         Ok(Server {
             pid: process.pid,
             process,
@@ -521,27 +460,8 @@ impl Server {
 }
 
 async fn open_session(http: &reqwest::Client, server: &Server) -> Result<String> {
-    let res = tokio::time::timeout(
-        SETUP_TIMEOUT,
-        http.post(format!("{}/api/v1/sessions", server.url))
-            .header("origin", ORIGIN)
-            .json(&json!({ "tenant": "bench", "key": server.key, "page": { "url": format!("{ORIGIN}/") } }))
-            .send(),
-    )
-    .await
-    .map_err(|_| anyhow!("POST /api/v1/sessions: no answer within {SETUP_TIMEOUT:?}"))??;
-    let status = res.status();
-    if status != 200 {
-        bail!(
-            "POST /api/v1/sessions: {status} {}",
-            res.text().await.unwrap_or_default()
-        );
-    }
-    let body: Value = res.json().await?;
-    Ok(body["token"]
-        .as_str()
-        .ok_or_else(|| anyhow!("no token in {body}"))?
-        .to_owned())
+    let page = format!("{ORIGIN}/");
+    support::open_session(http, &server.url, ORIGIN, "bench", &server.key, &page).await
 }
 
 // ---------------------------------------------------------------------------------------------

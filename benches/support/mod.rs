@@ -1,6 +1,7 @@
-//! What benches/load.rs and benches/relay.rs share: the open-file limit re-exec, the /proc
-//! readers, the server process under test (started under a raised limit, stopped on drop), the
-//! HTTP client, Server-Sent Events parsing and the report helpers.
+//! What benches/load.rs and benches/relay.rs share: the command line's plumbing, the open-file
+//! limit re-exec, the /proc readers, the server under test (its data dir and CLI, its process
+//! started under a raised limit and stopped on drop), the HTTP client and sessions, Server-Sent
+//! Events parsing and the report helpers.
 //!
 //! Included by each bench with `#[path = "support/mod.rs"] mod support;` (Cargo does not take a
 //! file in a subdirectory of benches/ for a bench target unless it is `main.rs`).
@@ -13,9 +14,44 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::{Value, json};
 
 const REEXEC_ENV: &str = "KEEPSTAR_BENCH_REEXEC";
+/// Deadline for one setup request (a session).
+pub const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------------------------
+// The command line
+
+/// The parsed arguments, or their error on stderr and exit code 2.
+pub fn args_or_exit<T>(parsed: Result<T>) -> T {
+    parsed.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        std::process::exit(2);
+    })
+}
+
+/// Runs the bench on a multi-threaded runtime; its error on stderr and exit code 1.
+pub fn run_or_exit(bench: impl Future<Output = Result<()>>) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if let Err(e) = runtime.block_on(bench) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+/// `1,50,200` as numbers.
+pub fn counts(value: &str) -> Result<Vec<usize>> {
+    value
+        .split(',')
+        .map(|v| v.trim().parse::<usize>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{value:?}: numbers separated by commas, e.g. 1,100,1000"))
+}
 
 // ---------------------------------------------------------------------------------------------
 // File descriptors, /proc
@@ -199,6 +235,82 @@ pub fn check_server_binary(bin: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Per-minute limits no benchmark from one address reaches (the defaults would throttle it).
+pub const UNTHROTTLED: &str = "\n[limits]\nsessions_per_minute_per_ip = 100000000\n\
+    messages_per_minute_per_ip = 100000000\nmessages_per_minute_per_visitor = 100000000\n\
+    messages_per_minute_per_tenant = 100000000\n";
+
+/// A fresh temp dir where `keepstar init` ran, for a server on a free port.
+pub struct DataDir {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub port: u16,
+    pub url: String,
+    bin: PathBuf,
+}
+
+impl DataDir {
+    /// Runs `keepstar init` in a new temp dir and appends `extra_config` to its config.
+    pub fn init(bin: &Path, extra_config: &str) -> Result<DataDir> {
+        check_server_binary(bin)?;
+        let dir = tempfile::tempdir()?;
+        let port = free_port()?;
+        let data = DataDir {
+            config: dir.path().join("keepstar.toml"),
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            bin: bin.to_owned(),
+            dir,
+        };
+        let path = data.dir.path().join("data");
+        data.cli(
+            &[
+                "init",
+                "--public-url",
+                &data.url,
+                "--dir",
+                &path.to_string_lossy(),
+            ],
+            &[],
+        )?;
+        let mut text = std::fs::read_to_string(&data.config)?;
+        text.push_str(extra_config);
+        std::fs::write(&data.config, text)?;
+        Ok(data)
+    }
+
+    /// Runs `keepstar --config CONFIG ARGS` in the dir with `envs`; its trimmed stdout.
+    pub fn cli(&self, args: &[&str], envs: &[(&str, &str)]) -> Result<String> {
+        let out = Command::new(&self.bin)
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .envs(envs.iter().copied())
+            .current_dir(self.dir.path())
+            .output()
+            .with_context(|| format!("running keepstar {}", args.join(" ")))?;
+        if !out.status.success() {
+            bail!(
+                "keepstar {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    /// `keepstar serve SERVE_ARGS` on this dir (see [`ServerProcess::serve`]), and its URL.
+    pub async fn serve(
+        self,
+        serve_args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Result<(ServerProcess, String)> {
+        let (bin, config, port, url) = (self.bin, self.config, self.port, self.url);
+        let process = ServerProcess::serve(&bin, self.dir, &config, port, &url, serve_args, envs);
+        Ok((process.await?, url))
+    }
+}
+
 /// A running `keepstar serve` with its temp dir; stopped (and the dir removed) on drop.
 pub struct ServerProcess {
     child: Child,
@@ -322,10 +434,46 @@ pub fn client() -> reqwest::Client {
         .no_proxy()
         .tcp_nodelay(true)
         .pool_max_idle_per_host(usize::MAX)
-        .pool_idle_timeout(Duration::from_secs(300))
+        // Before the server's 30 s `request_head_timeout_secs` closes an idle connection.
+        .pool_idle_timeout(Duration::from_secs(20))
         .connect_timeout(Duration::from_secs(10))
         .build()
         .expect("reqwest client")
+}
+
+/// `POST /api/v1/sessions` for `tenant` with its public `key`, from `origin` on page `page`;
+/// the session's token.
+pub async fn open_session(
+    http: &reqwest::Client,
+    url: &str,
+    origin: &str,
+    tenant: &str,
+    key: &str,
+    page: &str,
+) -> Result<String> {
+    let session = async {
+        let res = http
+            .post(format!("{url}/api/v1/sessions"))
+            .header("origin", origin)
+            .json(&json!({ "tenant": tenant, "key": key, "page": { "url": page } }))
+            .send()
+            .await?;
+        let status = res.status();
+        if status != 200 {
+            bail!(
+                "POST /api/v1/sessions: {status} {}",
+                res.text().await.unwrap_or_default()
+            );
+        }
+        let body: Value = res.json().await?;
+        Ok(body["token"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no token in {body}"))?
+            .to_owned())
+    };
+    tokio::time::timeout(SETUP_TIMEOUT, session)
+        .await
+        .map_err(|_| anyhow!("POST /api/v1/sessions: no answer within {SETUP_TIMEOUT:?}"))?
 }
 
 /// Takes the next complete event out of `buf`: its name (default `message`) and data;
