@@ -51,21 +51,17 @@ fn text(pieces: &[&str], usage: (i64, i64)) -> Vec<String> {
     frames
 }
 
+/// The demo tenant answered by the fake, with the key stored sealed and prices set; `upstream`
+/// is the body of the config's `[upstream]` table.
 async fn setup(fake: &Fake, upstream: &str) -> TestApp {
-    let app = app::spawn_with(&format!("[upstream]\n{upstream}")).await;
-    app.set_tenant(
-        "demo",
-        TenantPatch {
-            provider: Some(Provider::Anthropic),
-            model: Some(Some("claude-test".into())),
-            base_url: Some(Some(fake.url.clone())),
-            price_prompt_micros: Some(Some(3000)),
-            price_completion_micros: Some(Some(15000)),
-            ..Default::default()
-        },
-    )
-    .await;
-    app.store_provider_key("demo", KEY).await;
+    let provider = TenantPatch {
+        provider: Some(Provider::Anthropic),
+        model: Some(Some("claude-test".into())),
+        base_url: Some(Some(fake.url.clone())),
+        ..Default::default()
+    };
+    let app = app::spawn_with_provider(upstream, provider, Some(KEY)).await;
+    app.set_prices("demo", 3000, 15000).await;
     app
 }
 

@@ -47,8 +47,27 @@ pub async fn spawn_with(extra_config: &str) -> TestApp {
     app
 }
 
+/// Limits no test reaches by accident.
+const TEST_LIMITS: &str = "[limits]\nsessions_per_minute_per_ip = 1000\nmessages_per_minute_per_ip = 1000\nmessages_per_minute_per_visitor = 1000";
+
 pub async fn spawn() -> TestApp {
-    spawn_with("[limits]\nsessions_per_minute_per_ip = 1000\nmessages_per_minute_per_ip = 1000\nmessages_per_minute_per_visitor = 1000").await
+    spawn_with(TEST_LIMITS).await
+}
+
+/// A server whose demo tenant is set with `provider` (its provider, model, URL), `key` stored
+/// as its provider key the way `tenant set --api-key-stdin` does, and `upstream` as the
+/// config's `[upstream]` table.
+pub async fn spawn_with_provider(
+    upstream: &str,
+    provider: tenants::TenantPatch,
+    key: Option<&str>,
+) -> TestApp {
+    let app = spawn_with(&format!("{TEST_LIMITS}\n[upstream]\n{upstream}")).await;
+    app.set_tenant("demo", provider).await;
+    if let Some(key) = key {
+        app.store_provider_key("demo", key).await;
+    }
+    app
 }
 
 /// Everything the servers of this test binary logged so far (debug level for keepstar), for
@@ -378,6 +397,16 @@ pub struct Stored {
 }
 
 impl TestApp {
+    /// Sets the tenant's prices per 1 000 tokens, in millionths.
+    pub async fn set_prices(&self, slug: &str, prompt_micros: i64, completion_micros: i64) {
+        let patch = tenants::TenantPatch {
+            price_prompt_micros: Some(Some(prompt_micros)),
+            price_completion_micros: Some(Some(completion_micros)),
+            ..Default::default()
+        };
+        self.set_tenant(slug, patch).await;
+    }
+
     /// Seals `key` with the config's encryption_key and stores it as the tenant's provider key.
     pub async fn store_provider_key(&self, slug: &str, key: &str) {
         let config = Config::load(

@@ -4,9 +4,7 @@ use std::time::Duration;
 
 use aws_lc_rs::hmac;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use keepstar::config::{Config, Overrides};
-use keepstar::seal::Sealer;
-use keepstar::store::tenants::{self, Provider, TenantPatch};
+use keepstar::store::tenants::{Provider, TenantPatch};
 use serde_json::{Value, json};
 
 use crate::app::{self, Session, TestApp, Turn};
@@ -29,26 +27,13 @@ async fn hooked(
     replies: Vec<Reply>,
     upstream: &str,
 ) -> Hooked {
-    let app = app::spawn_with(&format!(
-        "\n[limits]\nsessions_per_minute_per_ip = 1000\nmessages_per_minute_per_ip = 1000\nmessages_per_minute_per_visitor = 1000\n[upstream]\n{upstream}"
-    ))
-    .await;
     let fake = Fake::start(replies).await;
-    let config =
-        Config::load(&app.dir.path().join("keepstar.toml"), &Overrides::default()).unwrap();
-    let tenant_id = app.db.read(|c| tenants::get(c, "demo")).await.unwrap().id;
-    let sealed =
-        key.map(|k| Sealer::new(config.encryption_key.as_ref().unwrap()).seal(tenant_id, k));
-    app.set_tenant(
-        "demo",
-        TenantPatch {
-            provider: Some(provider),
-            webhook_url: Some(Some(format!("{}/webhook/abc", fake.url))),
-            api_key_sealed: Some(sealed),
-            ..Default::default()
-        },
-    )
-    .await;
+    let provider = TenantPatch {
+        provider: Some(provider),
+        webhook_url: Some(Some(format!("{}/webhook/abc", fake.url))),
+        ..Default::default()
+    };
+    let app = app::spawn_with_provider(upstream, provider, key).await;
     let session = app.session("demo", None).await;
     Hooked { app, fake, session }
 }

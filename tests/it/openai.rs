@@ -60,19 +60,13 @@ fn tool_call(id: &str, name: &str, fragments: &[&str]) -> Vec<String> {
 /// The demo tenant answered by the fake, with the key stored sealed; `upstream` is the body of
 /// the config's `[upstream]` table.
 async fn setup(fake: &Fake, upstream: &str) -> TestApp {
-    let app = app::spawn_with(&format!("[upstream]\n{upstream}")).await;
-    app.set_tenant(
-        "demo",
-        TenantPatch {
-            provider: Some(Provider::Openai),
-            model: Some(Some("gpt-test".into())),
-            base_url: Some(Some(format!("{}/v1/", fake.url))),
-            ..Default::default()
-        },
-    )
-    .await;
-    app.store_provider_key("demo", KEY).await;
-    app
+    let provider = TenantPatch {
+        provider: Some(Provider::Openai),
+        model: Some(Some("gpt-test".into())),
+        base_url: Some(Some(format!("{}/v1/", fake.url))),
+        ..Default::default()
+    };
+    app::spawn_with_provider(upstream, provider, Some(KEY)).await
 }
 
 #[tokio::test]
@@ -220,15 +214,7 @@ async fn a_tool_call_in_fragments_searches_the_catalog() {
     second.insert(second.len() - 1, usage(900, 14));
     let fake = Fake::start(vec![Reply::sse(&first, 5), Reply::sse(&second, 5)]).await;
     let app = setup(&fake, "").await;
-    app.set_tenant(
-        "demo",
-        TenantPatch {
-            price_prompt_micros: Some(Some(1000)),
-            price_completion_micros: Some(Some(2000)),
-            ..Default::default()
-        },
-    )
-    .await;
+    app.set_prices("demo", 1000, 2000).await;
     let s = app.session("demo", None).await;
     let turn = app.ask(&s, "I need a tent under 300 dollars").await;
 
@@ -294,15 +280,7 @@ async fn usage_is_stored_from_the_provider_or_estimated() {
     let uncounted = text(&["Nobody counted this reply, so keepstar estimates it."]);
     let fake = Fake::start(vec![Reply::sse(&counted, 16), Reply::sse(&uncounted, 16)]).await;
     let app = setup(&fake, "").await;
-    app.set_tenant(
-        "demo",
-        TenantPatch {
-            price_prompt_micros: Some(Some(2500)),
-            price_completion_micros: Some(Some(10000)),
-            ..Default::default()
-        },
-    )
-    .await;
+    app.set_prices("demo", 2500, 10000).await;
     let s = app.session("demo", None).await;
     app.ask(&s, "hello").await.text();
     let estimated = app.ask(&s, "hello again").await.text();

@@ -224,19 +224,14 @@ async fn a_failing_provider_opens_the_tenants_circuit_until_it_cools_down() {
         &json!({"error": {"type": "server_error"}}),
     )])
     .await;
-    let app =
-        app::spawn_with("[upstream]\nretries = 0\nbreaker_failures = 2\nbreaker_cooldown_ms = 400")
-            .await;
-    app.set_tenant(
-        "demo",
-        TenantPatch {
-            provider: Some(Provider::Openai),
-            model: Some(Some("m".into())),
-            base_url: Some(Some(format!("{}/v1", fake.url))),
-            ..TenantPatch::default()
-        },
-    )
-    .await;
+    let provider = TenantPatch {
+        provider: Some(Provider::Openai),
+        model: Some(Some("m".into())),
+        base_url: Some(Some(format!("{}/v1", fake.url))),
+        ..TenantPatch::default()
+    };
+    let upstream = "retries = 0\nbreaker_failures = 2\nbreaker_cooldown_ms = 400";
+    let app = app::spawn_with_provider(upstream, provider, None).await;
     let s = app.session("demo", None).await;
     for _ in 0..2 {
         assert_eq!(
