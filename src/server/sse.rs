@@ -228,19 +228,33 @@ impl Io {
     }
 }
 
+impl Io {
+    /// Waits until the socket is ready (`wait`) and runs `op` until it does not block, as tokio's
+    /// own socket does.
+    fn poll_io<T>(
+        &self,
+        cx: &mut Context<'_>,
+        wait: fn(&TcpStream, &mut Context<'_>) -> Poll<io::Result<()>>,
+        mut op: impl FnMut(&TcpStream) -> io::Result<T>,
+    ) -> Poll<io::Result<T>> {
+        loop {
+            ready!(wait(&self.tcp, cx))?;
+            match op(&self.tcp) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                done => return Poll::Ready(done),
+            }
+        }
+    }
+}
+
 impl AsyncRead for Io {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        loop {
-            ready!(self.tcp.poll_read_ready(cx))?;
-            match self.tcp.try_read_buf(buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                read => return Poll::Ready(read.map(drop)),
-            }
-        }
+        let read = self.poll_io(cx, TcpStream::poll_read_ready, |tcp| tcp.try_read_buf(buf));
+        read.map_ok(drop)
     }
 }
 
@@ -250,13 +264,7 @@ impl AsyncWrite for Io {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        loop {
-            ready!(self.tcp.poll_write_ready(cx))?;
-            match self.tcp.try_write(buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                written => return Poll::Ready(written),
-            }
-        }
+        self.poll_io(cx, TcpStream::poll_write_ready, |tcp| tcp.try_write(buf))
     }
 
     fn poll_write_vectored(
@@ -264,13 +272,9 @@ impl AsyncWrite for Io {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        loop {
-            ready!(self.tcp.poll_write_ready(cx))?;
-            match self.tcp.try_write_vectored(bufs) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                written => return Poll::Ready(written),
-            }
-        }
+        self.poll_io(cx, TcpStream::poll_write_ready, |tcp| {
+            tcp.try_write_vectored(bufs)
+        })
     }
 
     fn is_write_vectored(&self) -> bool {
