@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { DESKTOP_INLINE as DESKTOP, Widget, shot, until, watch } from "../lib/browser.mjs";
+import { DESKTOP_INLINE as DESKTOP, Widget, shot, until } from "../lib/browser.mjs";
 import { hostContent } from "../lib/shop.mjs";
 import { startStack } from "../lib/stack.mjs";
 
@@ -14,13 +14,7 @@ before(async () => {
 after(() => s?.close());
 
 test("cards, details, FAQ, and the history after a reload", { timeout: 90000 }, async (t) => {
-  const url = s.shop.page("/", { title: "Trail shop", body: hostContent() + s.ks.snippet("demo") });
-  const ctx = await s.browser.newContext(DESKTOP);
-  t.after(() => ctx.close());
-  const page = await ctx.newPage();
-  const seen = await watch(page);
-  await page.goto(url);
-  const w = new Widget(page);
+  const { page, seen, w } = await s.visit(t, DESKTOP, { title: "Trail shop" });
 
   await w.open();
   await w.send("tents under $300");

@@ -3,8 +3,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { DESKTOP_INLINE as DESKTOP, Widget, shot, until, watch } from "../lib/browser.mjs";
-import { hostContent } from "../lib/shop.mjs";
+import { DESKTOP_INLINE as DESKTOP, Widget, shot, until } from "../lib/browser.mjs";
 import { startStack } from "../lib/stack.mjs";
 
 let s;
@@ -14,13 +13,7 @@ before(async () => {
 after(() => s?.close());
 
 test("a server restart mid-conversation: reconnecting banner, then the next message is answered once", { timeout: 90000 }, async (t) => {
-  const url = s.shop.page("/", { title: "Restart", body: hostContent() + s.ks.snippet("demo") });
-  const ctx = await s.browser.newContext(DESKTOP);
-  t.after(() => ctx.close());
-  const page = await ctx.newPage();
-  const seen = await watch(page);
-  await page.goto(url);
-  const w = new Widget(page);
+  const { page, seen, w } = await s.visit(t, DESKTOP, { title: "Restart" });
 
   await w.open();
   await w.send("tents under $300");

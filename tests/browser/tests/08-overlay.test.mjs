@@ -6,8 +6,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Widget, hitTest, shot, until, watch } from "../lib/browser.mjs";
-import { hostContent } from "../lib/shop.mjs";
+import { Widget, hitTest, shot, until } from "../lib/browser.mjs";
 import { startStack } from "../lib/stack.mjs";
 
 const WIDE = { viewport: { width: 1280, height: 800 }, locale: "en-US" };
@@ -78,13 +77,7 @@ const pointsIn = (b) => [
 ];
 
 async function openChat(t, ctxOpts, snippet = s.ks.snippet("demo"), path = "/") {
-  const url = s.shop.page(path, { title: "Overlay", body: hostContent() + snippet });
-  const ctx = await s.browser.newContext(ctxOpts);
-  t.after(() => ctx.close());
-  const page = await ctx.newPage();
-  const seen = await watch(page);
-  await page.goto(url);
-  const w = new Widget(page);
+  const { page, seen, w } = await s.visit(t, ctxOpts, { path, title: "Overlay", snippet });
   await w.open();
   return { page, w, seen, widget: page.locator("keepstar-widget") };
 }
