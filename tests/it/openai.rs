@@ -563,3 +563,39 @@ async fn the_key_never_reaches_the_browser_the_store_or_the_logs() {
     );
     assert!(!logs.contains(secret), "the key reached the logs");
 }
+
+#[tokio::test]
+async fn a_comparison_shows_each_product_once_however_often_the_model_names_it() {
+    let fake = Fake::start(Vec::new()).await;
+    let app = setup(&fake, "").await;
+    let ids: Vec<String> = app
+        .db
+        .read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT p.public_id FROM products p JOIN tenants t ON t.id = p.tenant_id \
+                 WHERE t.slug = 'demo' ORDER BY p.id LIMIT 2",
+            )?;
+            let ids = stmt.query_map([], |r| r.get(0))?;
+            Ok(ids.collect::<Result<_, _>>()?)
+        })
+        .await
+        .unwrap();
+    let args = json!({"ids": [ids[0], ids[1], ids[0]]}).to_string();
+    let mut first = tool_call("call_C1", "compare_products", &[&args]);
+    first.push(DONE.into());
+    fake.script(vec![
+        Reply::sse(&first, 64),
+        Reply::sse(&text(&["Side by side."]), 64),
+    ]);
+    let s = app.session("demo", None).await;
+    let turn = app.ask(&s, "compare these two").await;
+    let formation = turn.formation();
+    assert_eq!(formation["kind"], "comparison", "{formation}");
+    let shown: Vec<&str> = formation["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(shown, [ids[0].as_str(), ids[1].as_str()]);
+}

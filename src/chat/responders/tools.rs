@@ -264,8 +264,10 @@ async fn compare(
     tenant: &Tenant,
     a: CompareArgs,
 ) -> Result<ToolResult, StoreError> {
+    // A model may name a product twice, not always in a row.
+    let mut seen = std::collections::HashSet::new();
     let mut ids = a.ids;
-    ids.dedup();
+    ids.retain(|id| seen.insert(id.clone()));
     if !(2..=COMPARE_MAX).contains(&ids.len()) {
         return Ok(ToolResult::refused(format!(
             "give two to {COMPARE_MAX} different product ids"
