@@ -11,5 +11,6 @@ pub mod origin;
 pub mod seal;
 pub mod server;
 pub mod store;
+pub mod sync;
 pub mod text;
 pub mod token;

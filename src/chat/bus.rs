@@ -1,5 +1,6 @@
 //! The event bus: per-conversation fan-out with a bounded replay buffer for `Last-Event-ID`.
-//! In-process today; the trait is the seam for a multi-node bus (SPEC §11).
+//! [`EventBus`] is the seam for a bus across machines (SPEC §11); [`InProcessBus`] is the one
+//! a single node uses.
 //!
 //! A conversation's recent events live in one buffer. Live subscribers read it from their own
 //! position and are woken by a [`Notify`], so a conversation costs its buffer and a few words,
@@ -14,9 +15,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use futures_util::future::{self, BoxFuture, FutureExt};
+use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::Notify;
 
-use super::event::{ChatEvent, Envelope};
+use super::event::{ChatEvent, Envelope, EventKind};
+use crate::sync::lock;
+
+/// A subscriber's live feed: every event published after it subscribed, in order, until it
+/// falls so far behind that the events after its position are gone ([`Lagged`], then it ends).
+pub type LiveEvents = BoxStream<'static, Result<Arc<Envelope>, Lagged>>;
 
 /// What a subscriber gets: events to replay, whether older ones were lost from the buffer
 /// (then the caller falls back to stored history), and the live feed.
@@ -24,17 +32,23 @@ pub struct Subscription {
     pub replay: Vec<Arc<Envelope>>,
     /// The events after `last_event_id` are not all in `replay`.
     pub gap: bool,
-    pub live: Live,
+    pub live: LiveEvents,
 }
 
+/// Carries a conversation's events to everyone watching it. Publishing answers at once (the
+/// reply's parts must not wait on the network); subscribing and asking for the position may.
 pub trait EventBus: Send + Sync + 'static {
     /// Sends an event to the conversation's subscribers; returns it as sent.
     fn publish(&self, conversation: i64, event: &ChatEvent) -> Arc<Envelope>;
     /// Subscribes to a conversation, replaying what came after `last_event_id`.
-    fn subscribe(&self, conversation: i64, last_event_id: Option<u64>) -> Subscription;
+    fn subscribe(
+        &self,
+        conversation: i64,
+        last_event_id: Option<u64>,
+    ) -> BoxFuture<'static, Subscription>;
     /// The id of the conversation's latest event (or now, when it has none in memory): resuming
     /// from it replays everything sent afterwards.
-    fn position(&self, conversation: i64) -> u64;
+    fn position(&self, conversation: i64) -> BoxFuture<'static, u64>;
     /// Forgets events older than `idle_us`, and conversations nobody listens to and nothing was
     /// sent on for that long; drops the parts of replies finished a while ago.
     fn sweep(&self, idle_us: u64);
@@ -60,8 +74,8 @@ pub fn now_us() -> u64 {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Lagged;
 
-/// A subscriber's live feed: every event published after it subscribed, in order.
-pub struct Live {
+/// One subscriber's place in a conversation's buffer.
+struct Live {
     channel: Arc<Channel>,
     /// This subscriber among the channel's readers.
     reader: u64,
@@ -69,7 +83,7 @@ pub struct Live {
 
 impl Live {
     /// The next event, waiting for it when there is none yet.
-    pub async fn recv(&mut self) -> Result<Arc<Envelope>, Lagged> {
+    async fn recv(&self) -> Result<Arc<Envelope>, Lagged> {
         loop {
             // Registered before looking, so a publish in between still wakes us.
             let notified = self.channel.wake.notified();
@@ -83,7 +97,7 @@ impl Live {
     }
 
     /// The next event if there is one already.
-    pub fn try_recv(&self) -> Result<Option<Arc<Envelope>>, Lagged> {
+    fn try_recv(&self) -> Result<Option<Arc<Envelope>>, Lagged> {
         let mut state = self.channel.state();
         let Some(at) = state.readers.iter().position(|r| r.0 == self.reader) else {
             return Err(Lagged);
@@ -99,6 +113,18 @@ impl Live {
         state.readers[at].1 = event.id;
         state.compact(self.channel.keep_parts_us);
         Ok(Some(event))
+    }
+
+    /// The feed as a stream that ends after telling the subscriber it lagged.
+    fn into_stream(self) -> LiveEvents {
+        stream::unfold(Some(self), |live| async move {
+            let live = live?;
+            match live.recv().await {
+                Ok(event) => Some((Ok(event), Some(live))),
+                Err(Lagged) => Some((Err(Lagged), None)),
+            }
+        })
+        .boxed()
     }
 }
 
@@ -137,7 +163,7 @@ impl Channel {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
     }
 }
 
@@ -169,12 +195,12 @@ impl State {
         let finished: Vec<Arc<str>> = self
             .buffer
             .iter()
-            .filter(|e| e.name == "done")
+            .filter(|e| e.kind == EventKind::Done)
             .filter_map(|e| e.message_id.clone())
             .collect();
         self.buffer.retain(|e| {
-            let superseded = e.name == "typing"
-                || (matches!(e.name, "delta" | "formation")
+            let superseded = e.kind == EventKind::Typing
+                || (matches!(e.kind, EventKind::Delta | EventKind::Formation)
                     && e.message_id
                         .as_ref()
                         .is_some_and(|id| finished.contains(id)));
@@ -186,7 +212,7 @@ impl State {
             .buffer
             .iter()
             .take_while(|e| e.id <= done)
-            .all(|e| matches!(e.name, "message" | "done"))
+            .all(|e| matches!(e.kind, EventKind::Message | EventKind::Done))
         {
             self.forget_up_to(done);
         }
@@ -241,41 +267,8 @@ impl InProcessBus {
         (channels, ch)
     }
 
-    fn channels(&self) -> MutexGuard<'_, HashMap<i64, Arc<Channel>>> {
-        self.channels.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl EventBus for InProcessBus {
-    fn publish(&self, conversation: i64, event: &ChatEvent) -> Arc<Envelope> {
-        let data: Arc<str> = event.data().into();
-        let message_id = event.message_id().map(Arc::<str>::from);
-        // Held until the event is in: a sweep cannot drop the conversation in between.
-        let (_channels, ch) = self.channel(conversation);
-        let mut state = ch.state();
-        state.last_id = now_us().max(state.last_id + 1);
-        let envelope = Arc::new(Envelope {
-            id: state.last_id,
-            name: event.name(),
-            data,
-            message_id,
-        });
-        if state.buffer.len() == BUFFER
-            && let Some(old) = state.buffer.pop_front()
-        {
-            state.forgotten_up_to = old.id;
-        }
-        state.buffer.push_back(envelope.clone());
-        if envelope.name == "done" {
-            state.finished = Some(envelope.id);
-        }
-        state.compact(ch.keep_parts_us);
-        drop(state);
-        ch.wake.notify_waiters();
-        envelope
-    }
-
-    fn subscribe(&self, conversation: i64, last_event_id: Option<u64>) -> Subscription {
+    /// [`EventBus::subscribe`], which in one process needs no waiting.
+    pub fn subscribe_now(&self, conversation: i64, last_event_id: Option<u64>) -> Subscription {
         let (_channels, ch) = self.channel(conversation);
         let reader = READERS.fetch_add(1, Ordering::Relaxed);
         let mut state = ch.state();
@@ -302,14 +295,54 @@ impl EventBus for InProcessBus {
             live: Live {
                 channel: ch,
                 reader,
-            },
+            }
+            .into_stream(),
         }
     }
 
-    fn position(&self, conversation: i64) -> u64 {
-        self.channels()
+    fn channels(&self) -> MutexGuard<'_, HashMap<i64, Arc<Channel>>> {
+        lock(&self.channels)
+    }
+}
+
+impl EventBus for InProcessBus {
+    fn publish(&self, conversation: i64, event: &ChatEvent) -> Arc<Envelope> {
+        let mut envelope = Envelope::new(0, event);
+        // Held until the event is in: a sweep cannot drop the conversation in between.
+        let (_channels, ch) = self.channel(conversation);
+        let mut state = ch.state();
+        state.last_id = now_us().max(state.last_id + 1);
+        envelope.id = state.last_id;
+        let envelope = Arc::new(envelope);
+        if state.buffer.len() == BUFFER
+            && let Some(old) = state.buffer.pop_front()
+        {
+            state.forgotten_up_to = old.id;
+        }
+        state.buffer.push_back(envelope.clone());
+        if envelope.kind == EventKind::Done {
+            state.finished = Some(envelope.id);
+        }
+        state.compact(ch.keep_parts_us);
+        drop(state);
+        ch.wake.notify_waiters();
+        envelope
+    }
+
+    fn subscribe(
+        &self,
+        conversation: i64,
+        last_event_id: Option<u64>,
+    ) -> BoxFuture<'static, Subscription> {
+        future::ready(self.subscribe_now(conversation, last_event_id)).boxed()
+    }
+
+    fn position(&self, conversation: i64) -> BoxFuture<'static, u64> {
+        let position = self
+            .channels()
             .get(&conversation)
-            .map_or_else(now_us, |ch| ch.state().last_id)
+            .map_or_else(now_us, |ch| ch.state().last_id);
+        future::ready(position).boxed()
     }
 
     fn sweep(&self, idle_us: u64) {
@@ -327,6 +360,15 @@ impl EventBus for InProcessBus {
 mod tests {
     use super::*;
     use crate::store::conversations::Role;
+
+    /// The next live event if one is there already.
+    fn try_recv(live: &mut LiveEvents) -> Result<Option<Arc<Envelope>>, Lagged> {
+        match live.next().now_or_never() {
+            None => Ok(None),
+            Some(Some(event)) => event.map(Some),
+            Some(None) => Err(Lagged),
+        }
+    }
 
     fn typing(on: bool) -> ChatEvent {
         ChatEvent::Typing {
@@ -364,7 +406,7 @@ mod tests {
     }
 
     fn names(events: &[Arc<Envelope>]) -> Vec<&'static str> {
-        events.iter().map(|e| e.name).collect()
+        events.iter().map(|e| e.kind.as_str()).collect()
     }
 
     #[test]
@@ -374,32 +416,32 @@ mod tests {
             .map(|i| bus.publish(7, &typing(i % 2 == 0)).id)
             .collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
-        let sub = bus.subscribe(7, Some(ids[2]));
+        let sub = bus.subscribe_now(7, Some(ids[2]));
         assert!(!sub.gap);
         assert_eq!(
             sub.replay.iter().map(|e| e.id).collect::<Vec<_>>(),
             &ids[3..]
         );
-        let fresh = bus.subscribe(7, None);
+        let fresh = bus.subscribe_now(7, None);
         assert!(fresh.replay.is_empty());
     }
 
     #[test]
     fn live_events_reach_every_subscriber_in_order() {
         let bus = InProcessBus::keeping_parts_for(0);
-        let a = bus.subscribe(1, None).live;
-        let b = bus.subscribe(1, None).live;
+        let mut a = bus.subscribe_now(1, None).live;
+        let mut b = bus.subscribe_now(1, None).live;
         let first = bus.publish(1, &typing(true));
         let second = bus.publish(1, &typing(false));
-        for live in [&a, &b] {
-            assert_eq!(live.try_recv().unwrap().unwrap().id, first.id);
-            assert_eq!(live.try_recv().unwrap().unwrap().id, second.id);
-            assert_eq!(live.try_recv(), Ok(None));
+        for live in [&mut a, &mut b] {
+            assert_eq!(try_recv(live).unwrap().unwrap().id, first.id);
+            assert_eq!(try_recv(live).unwrap().unwrap().id, second.id);
+            assert_eq!(try_recv(live), Ok(None));
         }
-        let other = bus.subscribe(2, None).live;
+        let mut other = bus.subscribe_now(2, None).live;
         bus.publish(1, &typing(true));
         assert_eq!(
-            other.try_recv(),
+            try_recv(&mut other),
             Ok(None),
             "events stay in their conversation"
         );
@@ -408,8 +450,8 @@ mod tests {
     #[tokio::test]
     async fn a_waiting_subscriber_wakes_for_the_next_event() {
         let bus = Arc::new(InProcessBus::keeping_parts_for(0));
-        let mut live = bus.subscribe(4, None).live;
-        let waiting = tokio::spawn(async move { live.recv().await.map(|e| e.id) });
+        let mut live = bus.subscribe_now(4, None).live;
+        let waiting = tokio::spawn(async move { live.next().await.unwrap().map(|e| e.id) });
         tokio::task::yield_now().await;
         let sent = bus.publish(4, &typing(true));
         assert_eq!(waiting.await.unwrap(), Ok(sent.id));
@@ -418,21 +460,21 @@ mod tests {
     #[test]
     fn a_subscriber_that_falls_behind_the_buffer_is_told_so() {
         let bus = InProcessBus::keeping_parts_for(0);
-        let slow = bus.subscribe(5, None).live;
+        let mut slow = bus.subscribe_now(5, None).live;
         bus.publish(5, &typing(true));
-        assert!(slow.try_recv().unwrap().is_some());
+        assert!(try_recv(&mut slow).unwrap().is_some());
         for _ in 0..BUFFER {
             bus.publish(5, &typing(false));
         }
         assert!(
-            slow.try_recv().unwrap().is_some(),
+            try_recv(&mut slow).unwrap().is_some(),
             "the buffer still holds everything after its position"
         );
-        let slower = bus.subscribe(5, None).live;
+        let mut slower = bus.subscribe_now(5, None).live;
         bus.publish(5, &typing(true));
         bus.publish(5, &typing(true));
-        assert_eq!(slow.try_recv(), Err(Lagged));
-        assert!(slower.try_recv().unwrap().is_some());
+        assert_eq!(try_recv(&mut slow), Err(Lagged));
+        assert!(try_recv(&mut slower).unwrap().is_some());
     }
 
     #[test]
@@ -444,36 +486,36 @@ mod tests {
             bus.publish(3, &typing(false));
         }
         assert!(
-            !bus.subscribe(3, Some(second)).gap,
+            !bus.subscribe_now(3, Some(second)).gap,
             "everything after `second` is still buffered"
         );
-        let sub = bus.subscribe(3, Some(first));
+        let sub = bus.subscribe_now(3, Some(first));
         assert!(sub.gap, "the event after `first` was evicted");
         assert_eq!(sub.replay.len(), BUFFER);
         // An id from before this process (a restart) is a gap too.
-        assert!(bus.subscribe(9, Some(1)).gap);
+        assert!(bus.subscribe_now(9, Some(1)).gap);
     }
 
     #[test]
     fn a_subscriber_behind_a_finished_reply_still_reads_every_part() {
         let bus = InProcessBus::keeping_parts_for(0);
         let echo = bus.publish(6, &ChatEvent::Message(message("m0", Role::Visitor)));
-        let behind = bus.subscribe(6, Some(echo.id)).live;
+        let mut behind = bus.subscribe_now(6, Some(echo.id)).live;
         bus.publish(6, &typing(true));
         bus.publish(6, &delta("m1"));
         bus.publish(6, &delta("m1"));
         bus.publish(6, &typing(false));
         let done = bus.publish(6, &done("m1"));
         let mut seen = Vec::new();
-        while let Some(e) = behind.try_recv().unwrap() {
+        while let Some(e) = try_recv(&mut behind).unwrap() {
             seen.push(e);
         }
         assert_eq!(names(&seen), ["typing", "delta", "delta", "typing", "done"]);
         // Now that it has read them, the reply is left to stored history.
-        let resumed = bus.subscribe(6, Some(echo.id - 1));
+        let resumed = bus.subscribe_now(6, Some(echo.id - 1));
         assert!(resumed.gap, "a resume from before the reply reads history");
         assert!(resumed.replay.is_empty());
-        let current = bus.subscribe(6, Some(done.id));
+        let current = bus.subscribe_now(6, Some(done.id));
         assert!(!current.gap, "a resume from the done is whole");
     }
 
@@ -497,7 +539,7 @@ mod tests {
         bus.publish(8, &delta("m2"));
         bus.publish(8, &typing(false));
         bus.publish(8, &done("m2"));
-        let sub = bus.subscribe(8, Some(start.id - 1));
+        let sub = bus.subscribe_now(8, Some(start.id - 1));
         assert!(!sub.gap);
         assert_eq!(
             names(&sub.replay),
@@ -510,18 +552,18 @@ mod tests {
     fn sweep_forgets_old_events_and_idle_unwatched_conversations() {
         let bus = InProcessBus::keeping_parts_for(0);
         bus.publish(1, &typing(true));
-        let watching = bus.subscribe(2, None);
+        let watching = bus.subscribe_now(2, None);
         let old = bus.publish(2, &typing(true)).id;
         bus.sweep(0);
         assert!(!bus.channels().contains_key(&1));
         assert!(bus.channels().contains_key(&2));
-        let resumed = bus.subscribe(2, Some(old - 1));
+        let resumed = bus.subscribe_now(2, Some(old - 1));
         assert!(
             resumed.gap,
             "the swept event is gone: stored history fills in"
         );
         assert!(resumed.replay.is_empty());
-        let live = watching.live;
-        assert_eq!(live.try_recv(), Err(Lagged));
+        let mut live = watching.live;
+        assert_eq!(try_recv(&mut live), Err(Lagged));
     }
 }

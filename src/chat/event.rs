@@ -7,16 +7,54 @@ use serde::Serialize;
 use crate::formation::Formation;
 use crate::store::conversations::{Message, Role};
 
-/// One event as sent: its stream id, its SSE name, its JSON data.
+/// One event as sent: its stream id, its kind, its JSON data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
     /// Microseconds since the Unix epoch, strictly increasing per conversation, so ids stay
     /// ordered across restarts and tell the time an event was sent.
     pub id: u64,
-    pub name: &'static str,
+    pub kind: EventKind,
     pub data: Arc<str>,
     /// The assistant message the event belongs to, if any.
     pub message_id: Option<Arc<str>>,
+}
+
+impl Envelope {
+    /// `event` as sent with stream id `id`, serialised once for every subscriber.
+    pub fn new(id: u64, event: &ChatEvent) -> Envelope {
+        Envelope {
+            id,
+            kind: event.kind(),
+            data: event.data().into(),
+            message_id: event.message_id().map(Arc::from),
+        }
+    }
+}
+
+/// The kinds of event on a conversation's stream; `as_str` is the SSE `event:` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    Message,
+    Delta,
+    Formation,
+    Done,
+    Error,
+    Typing,
+    Handoff,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Message => "message",
+            EventKind::Delta => "delta",
+            EventKind::Formation => "formation",
+            EventKind::Done => "done",
+            EventKind::Error => "error",
+            EventKind::Typing => "typing",
+            EventKind::Handoff => "handoff",
+        }
+    }
 }
 
 /// What happened in a conversation.
@@ -62,15 +100,15 @@ pub enum HandoffState {
 }
 
 impl ChatEvent {
-    pub fn name(&self) -> &'static str {
+    pub fn kind(&self) -> EventKind {
         match self {
-            ChatEvent::Message(_) => "message",
-            ChatEvent::Delta { .. } => "delta",
-            ChatEvent::Formation { .. } => "formation",
-            ChatEvent::Done { .. } => "done",
-            ChatEvent::Error { .. } => "error",
-            ChatEvent::Typing { .. } => "typing",
-            ChatEvent::Handoff { .. } => "handoff",
+            ChatEvent::Message(_) => EventKind::Message,
+            ChatEvent::Delta { .. } => EventKind::Delta,
+            ChatEvent::Formation { .. } => EventKind::Formation,
+            ChatEvent::Done { .. } => EventKind::Done,
+            ChatEvent::Error { .. } => EventKind::Error,
+            ChatEvent::Typing { .. } => EventKind::Typing,
+            ChatEvent::Handoff { .. } => EventKind::Handoff,
         }
     }
 

@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
+use crate::chat::ChatError;
 use crate::store::StoreError;
 
 #[derive(Debug)]
@@ -75,6 +76,28 @@ impl From<StoreError> for ApiError {
                     "Something went wrong on our side. Please try again.",
                 )
             }
+        }
+    }
+}
+
+impl From<ChatError> for ApiError {
+    fn from(e: ChatError) -> ApiError {
+        match e {
+            ChatError::UnknownKey => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_key",
+                "Unknown tenant or key.",
+            ),
+            ChatError::OriginNotAllowed => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                "This site may not use this chat.",
+            ),
+            ChatError::Invalid { code, message } => ApiError::unprocessable(code, message),
+            ChatError::Conflict { code, message } => {
+                ApiError::new(StatusCode::CONFLICT, code, message)
+            }
+            ChatError::Store(e) => e.into(),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod limits;
 mod openapi;
 
 pub use openapi::formation_schema;
+mod handover;
 pub mod session;
 mod sse;
 mod widget_api;
@@ -40,7 +41,7 @@ use crate::config::{Config, ConfigError};
 use crate::store::Db;
 
 use self::error::ApiError;
-use self::sse::Handover;
+use self::handover::Handover;
 
 /// Everything a request handler may use.
 #[derive(Clone)]
@@ -70,11 +71,12 @@ impl AppState {
         })?;
         let config = Arc::new(config);
         let responders = Arc::new(Registry::new(db.clone(), &config));
-        let engine = Engine::new(
+        let engine = Engine::with_max_message_chars(
             db.clone(),
             Arc::new(InProcessBus::default()),
             responders,
             shutdown.clone(),
+            config.limits.max_message_chars,
         );
         Ok(AppState {
             db,
@@ -175,7 +177,7 @@ pub async fn serve(
                 tokio::select! {
                     _ = tick.tick() => {
                         state.limits.sweep(Duration::from_secs(120));
-                        state.engine.bus().sweep(2 * 60 * 1_000_000);
+                        state.engine.sweep(2 * 60 * 1_000_000);
                     }
                     () = shutdown.cancelled() => break,
                 }
@@ -191,7 +193,7 @@ pub async fn serve(
     // While a response streams (a turn asked for with `Accept: text/event-stream`), hyper
     // otherwise keeps reading the socket to notice a client that hung up, growing its read
     // buffer to 16 KiB. The turn runs to its end either way; event streams leave hyper
-    // (`sse::Handover`) and notice a hang-up themselves.
+    // (`handover`) and notice a hang-up themselves.
     http.half_close(true);
     let connections = TaskTracker::new();
     loop {
@@ -245,7 +247,7 @@ fn connection(
             req
         }
     });
-    let io = TokioIo::new(sse::Io::new(tcp.clone(), handover.clone()));
+    let io = TokioIo::new(handover::Io::new(tcp.clone(), handover.clone()));
     let conn = http.serve_connection(io, TowerToHyperService::new(service));
     let (shutdown, streams) = (shutdown.clone(), streams.clone());
     async move {
@@ -271,7 +273,7 @@ fn connection(
         };
         // A new task, so hyper's connection and this task's room for it are freed now.
         if let Some((frames, framing)) = frames {
-            streams.spawn(sse::write(tcp, frames, framing));
+            streams.spawn(handover::write(tcp, frames, framing));
         }
     }
 }

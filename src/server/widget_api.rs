@@ -4,24 +4,20 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
-use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
 use super::error::{ApiError, ApiJson};
+use super::handover::Handover;
 use super::limits::Key;
 use super::session::{ClientIp, WidgetSession};
-use super::sse::{self, Frames, Handover};
-use crate::chat::Incoming;
-use crate::chat::bus::Subscription;
-use crate::chat::event::Envelope;
+use super::sse;
+use crate::chat::{Incoming, Opened, Opening};
 use crate::formation::Formation;
 use crate::store::catalog;
-use crate::store::conversations::{self, Conversation, Message, Page};
-use crate::store::keys::{self, KeyKind};
-use crate::store::tenants::{self, Locale};
+use crate::store::conversations::{Conversation, Message, Page};
+use crate::store::tenants::{Locale, Tenant};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SessionRequest {
@@ -86,72 +82,43 @@ pub async fn create_session(
     headers: HeaderMap,
     ApiJson(req): ApiJson<SessionRequest>,
 ) -> Result<axum::Json<SessionResponse>, ApiError> {
-    state
-        .limits
-        .check(
-            Key::Sessions(ip),
-            state.config.limits.sessions_per_minute_per_ip,
-        )
-        .map_err(ApiError::rate_limited)?;
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|o| o.to_str().ok())
-        .map(str::to_owned);
-    let (slug, key) = (req.tenant.clone(), req.key.clone());
-    let found = state
-        .db
-        .read(move |c| {
-            let Some(tenant) = tenants::find(c, &slug)? else {
-                return Ok(None);
-            };
-            Ok(keys::verify(c, tenant.id, KeyKind::Public, &key)?.map(|k| (tenant, k)))
+    let limit = state.config.limits.sessions_per_minute_per_ip;
+    state.limits.check(Key::Sessions(ip), limit)?;
+    let opened = state
+        .engine
+        .open_session(Opening {
+            tenant: req.tenant,
+            key: req.key,
+            visitor: req.visitor,
+            origin: header_text(&headers, header::ORIGIN.as_str()),
+            page_url: req.page.and_then(|p| p.url),
+            locale: req.locale,
         })
         .await?;
-    // Unknown tenant and bad key answer alike, so neither can be probed.
-    let (tenant, key) = found.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_key",
-            "Unknown tenant or key.",
-        )
-    })?;
-    let origin = origin
-        .filter(|o| tenant.origins.iter().any(|allowed| allowed.allows(o)))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "origin_not_allowed",
-                "This site may not use this chat.",
-            )
-        })?;
-    let page = req
-        .page
-        .and_then(|p| p.url)
-        .filter(|u| u.starts_with("http"));
-    let (tenant_id, key_id) = (tenant.id, key.id.clone());
-    let (visitor, secret, conversation) = state
-        .db
-        .write(move |c| {
-            let (visitor, secret) =
-                conversations::resolve_visitor(c, tenant_id, req.visitor.as_deref())?;
-            let conversation = conversations::latest_open(c, &visitor)?;
-            keys::touch(c, &key_id)?;
-            Ok((visitor, secret, conversation))
-        })
-        .await?;
-    let locale = match req.locale.as_deref() {
-        Some("ru") => Locale::Ru,
-        Some("en") => Locale::En,
-        _ => tenant.locale,
-    };
+    let Opened {
+        tenant,
+        key_id,
+        visitor,
+        visitor_secret,
+        conversation,
+        origin,
+        page_url,
+        locale,
+    } = opened;
     Ok(axum::Json(SessionResponse {
         token: state
             .sessions
-            .issue(tenant.id, visitor.id, &key.id, &origin, page),
+            .issue(tenant.id, visitor.id, &key_id, &origin, page_url),
         expires_in: state.sessions.ttl_secs(),
-        visitor: secret,
+        visitor: visitor_secret,
         conversation: conversation.map(|c| c.public_id),
-        config: WidgetConfig {
+        config: WidgetConfig::of(&tenant, locale),
+    }))
+}
+
+impl WidgetConfig {
+    fn of(tenant: &Tenant, locale: Locale) -> WidgetConfig {
+        WidgetConfig {
             title: tenant.name.clone(),
             greeting: tenant
                 .greeting
@@ -162,8 +129,15 @@ pub async fn create_session(
             locale: locale.as_str().into(),
             logo_url: tenant.logo_url.clone(),
             launcher_text: tenant.launcher_text.clone(),
-        },
-    }))
+        }
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -196,78 +170,30 @@ pub async fn post_message(
     headers: HeaderMap,
     ApiJson(req): ApiJson<PostMessage>,
 ) -> Result<Response, ApiError> {
-    let text = req.text.trim().to_owned();
-    if text.is_empty() {
-        return Err(ApiError::unprocessable(
-            "empty_message",
-            "The message is empty.",
-        ));
-    }
-    let max = state.config.limits.max_message_chars;
-    if text.chars().count() > max {
-        return Err(ApiError::unprocessable(
-            "message_too_long",
-            format!("The message is longer than {max} characters."),
-        ));
-    }
-    if req.client_id.is_empty() || req.client_id.len() > 100 {
-        return Err(ApiError::unprocessable(
-            "invalid_client_id",
-            "client_id must be 1-100 characters.",
-        ));
-    }
-    let limits = &state.config.limits;
-    let tenant_rate = session
-        .tenant
+    state
         .limits
-        .rate_limit_per_minute
-        .map_or(limits.messages_per_minute_per_tenant, |n| n as u32);
-    for (key, rate) in [
-        (Key::Messages(ip), limits.messages_per_minute_per_ip),
-        (
-            Key::Visitor(session.visitor.id),
-            limits.messages_per_minute_per_visitor,
-        ),
-        (Key::Tenant(session.tenant.id), tenant_rate),
-    ] {
-        state
-            .limits
-            .check(key, rate)
-            .map_err(ApiError::rate_limited)?;
-    }
+        .check_message(ip, &session.visitor, &session.tenant, &state.config.limits)?;
+    let page = Page {
+        url: session.page_url,
+        title: None,
+    };
     let posted = state
         .engine
         .post(
-            session.tenant.clone(),
-            session.visitor.clone(),
+            session.tenant,
+            session.visitor,
             Incoming {
-                text,
+                text: req.text,
                 client_id: req.client_id,
                 conversation: req.conversation,
-                page: Page {
-                    url: session.page_url.clone(),
-                    title: None,
-                },
+                page,
             },
         )
         .await?;
-    let wants_stream = headers
-        .get(header::ACCEPT)
-        .and_then(|a| a.to_str().ok())
+    let wants_stream = header_text(&headers, header::ACCEPT.as_str())
         .is_some_and(|a| a.contains("text/event-stream"));
     if wants_stream {
-        let Some(reply_id) = posted.reply_id else {
-            // A retry of a stored message, or a human has the conversation: nothing more to stream.
-            let echo = crate::chat::event::ChatEvent::Message(posted.message);
-            let frame = sse::frame(None, echo.name(), &echo.data());
-            return Ok(sse::response(Frames::new(stream::iter([frame])), None));
-        };
-        let sub = state
-            .engine
-            .bus()
-            .subscribe(posted.conversation.id, posted.echo_id.map(|id| id - 1));
-        let frames = Frames::new(feed(&state, sub, Vec::new(), Some(reply_id)));
-        return Ok(sse::response(frames, None));
+        return Ok(sse::response(state.engine.follow_turn(posted).await, None));
     }
     Ok((
         StatusCode::ACCEPTED,
@@ -280,59 +206,6 @@ pub async fn post_message(
         .into_response())
 }
 
-/// A conversation's events: `preamble` first, then the replay, then live events until the
-/// server shuts down, the subscriber falls too far behind (it resumes with `Last-Event-ID`),
-/// or the reply `stop_after` is done.
-fn feed(
-    state: &AppState,
-    sub: Subscription,
-    preamble: Vec<Bytes>,
-    stop_after: Option<String>,
-) -> impl Stream<Item = Bytes> + Send + 'static {
-    struct Feed {
-        preamble: std::vec::IntoIter<Bytes>,
-        replay: std::vec::IntoIter<std::sync::Arc<Envelope>>,
-        live: crate::chat::bus::Live,
-        shutdown: tokio_util::sync::CancellationToken,
-        stop_after: Option<String>,
-        finished: bool,
-    }
-    let feed = Feed {
-        preamble: preamble.into_iter(),
-        replay: sub.replay.into_iter(),
-        live: sub.live,
-        shutdown: state.shutdown.clone(),
-        stop_after,
-        finished: false,
-    };
-    stream::unfold(feed, |mut f| async move {
-        if f.finished {
-            return None;
-        }
-        if let Some(frame) = f.preamble.next() {
-            return Some((frame, f));
-        }
-        let envelope = match f.replay.next() {
-            Some(e) => e,
-            None => tokio::select! {
-                received = f.live.recv() => match received {
-                    Ok(e) => e,
-                    Err(crate::chat::bus::Lagged) => return None,
-                },
-                () = f.shutdown.cancelled() => return None,
-            },
-        };
-        if matches!(envelope.name, "done" | "error")
-            && f.stop_after.is_some()
-            && envelope.message_id.as_deref() == f.stop_after.as_deref()
-        {
-            f.finished = true;
-        }
-        let frame = sse::frame(Some(envelope.id), envelope.name, &envelope.data);
-        Some((frame, f))
-    })
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ConversationQuery {
     /// The conversation; the visitor's open one when absent.
@@ -341,23 +214,17 @@ pub struct ConversationQuery {
     last_event_id: Option<u64>,
 }
 
+/// The session's conversation `id`, or its open one; 404 when there is none.
 async fn conversation_of(
     state: &AppState,
     session: &WidgetSession,
     id: Option<String>,
-) -> Result<Option<Conversation>, ApiError> {
-    let visitor = session.visitor.clone();
+) -> Result<Conversation, ApiError> {
     state
-        .db
-        .read(move |c| match id {
-            Some(id) => conversations::get_for_visitor(c, &visitor, &id).map(Some),
-            None => conversations::latest_open(c, &visitor),
-        })
-        .await
-        .map_err(|e| match e {
-            crate::store::StoreError::NotFound(_) => ApiError::not_found("conversation"),
-            e => e.into(),
-        })
+        .engine
+        .conversation(&session.visitor, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("conversation"))
 }
 
 /// The conversation's Server-Sent Events, resumable with `Last-Event-ID`.
@@ -371,36 +238,12 @@ pub async fn events(
     headers: HeaderMap,
     handover: Option<Handover>,
 ) -> Result<Response, ApiError> {
-    let conv = conversation_of(&state, &session, q.conversation)
-        .await?
-        .ok_or_else(|| ApiError::not_found("conversation"))?;
-    let last = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
+    let conv = conversation_of(&state, &session, q.conversation).await?;
+    let last = header_text(&headers, "last-event-id")
         .and_then(|v| v.trim().parse::<u64>().ok())
         .or(q.last_event_id);
-    let sub = state.engine.bus().subscribe(conv.id, last);
-    let mut preamble = Vec::new();
-    if let (true, Some(last)) = (sub.gap, last) {
-        // The live buffer does not reach back that far (or the server restarted): send what
-        // was stored since (ids are send times in µs), as whole messages; the widget drops any
-        // it already has from that same millisecond.
-        let since_ms = (last / 1000) as i64;
-        let (tenant_id, conv_id) = (conv.tenant_id, conv.id);
-        let stored = state
-            .db
-            .read(move |c| conversations::since(c, tenant_id, conv_id, since_ms))
-            .await?;
-        preamble = stored
-            .into_iter()
-            .map(|m| {
-                let event = crate::chat::event::ChatEvent::Message(m);
-                sse::frame(None, event.name(), &event.data())
-            })
-            .collect();
-    }
-    let frames = Frames::new(feed(&state, sub, preamble, None));
-    Ok(sse::response(frames, handover))
+    let events = state.engine.subscribe(&conv, last).await?;
+    Ok(sse::response(events, handover))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -430,27 +273,16 @@ pub async fn history(
     session: WidgetSession,
     Query(q): Query<HistoryQuery>,
 ) -> Result<axum::Json<History>, ApiError> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 100);
-    let Some(conv) = conversation_of(&state, &session, q.conversation).await? else {
-        return Ok(axum::Json(History {
-            conversation: None,
-            messages: Vec::new(),
-            has_more: false,
-            event_id: None,
-        }));
-    };
-    let public_id = conv.public_id.clone();
-    // Taken before reading, so whatever is stored after the read is replayed from the stream.
-    let position = state.engine.bus().position(conv.id);
-    let (messages, has_more) = state
-        .db
-        .read(move |c| conversations::history(c, &conv, q.before.as_deref(), limit))
+    let limit = q.limit.unwrap_or(50);
+    let transcript = state
+        .engine
+        .history(&session.visitor, q.conversation, q.before, limit)
         .await?;
     Ok(axum::Json(History {
-        conversation: Some(public_id),
-        messages,
-        has_more,
-        event_id: Some(position.to_string()),
+        conversation: transcript.conversation.map(|c| c.public_id),
+        messages: transcript.messages,
+        has_more: transcript.has_more,
+        event_id: transcript.position.map(|p| p.to_string()),
     }))
 }
 
@@ -496,9 +328,7 @@ pub async fn handoff(
     session: WidgetSession,
     ApiJson(req): ApiJson<HandoffRequest>,
 ) -> Result<(StatusCode, axum::Json<HandoffResponse>), ApiError> {
-    let conv = conversation_of(&state, &session, req.conversation)
-        .await?
-        .ok_or_else(|| ApiError::not_found("conversation"))?;
+    let conv = conversation_of(&state, &session, req.conversation).await?;
     let public_id = conv.public_id.clone();
     let message = state.engine.request_handoff(&session.tenant, conv).await?;
     Ok((

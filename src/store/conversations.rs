@@ -1,10 +1,11 @@
 //! Visitors, their conversations, and the messages in them. Every query is scoped by tenant.
 
+use rusqlite::types::{FromSql, FromSqlResult, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Result, StoreError, now_ms};
+use super::{Result, StoreError, named, now_ms};
 use crate::formation::Formation;
 use crate::token;
 
@@ -68,13 +69,20 @@ impl ConversationStatus {
             ConversationStatus::Closed => "closed",
         }
     }
-    fn parse(s: &str) -> ConversationStatus {
-        match s {
+    fn from_name(s: &str) -> Option<ConversationStatus> {
+        Some(match s {
+            "ai" => ConversationStatus::Ai,
             "waiting_human" => ConversationStatus::WaitingHuman,
             "human" => ConversationStatus::Human,
             "closed" => ConversationStatus::Closed,
-            _ => ConversationStatus::Ai,
-        }
+            _ => return None,
+        })
+    }
+}
+
+impl FromSql for ConversationStatus {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        named(v, "conversation status", ConversationStatus::from_name)
     }
 }
 
@@ -85,6 +93,8 @@ pub struct Conversation {
     pub tenant_id: i64,
     pub visitor_id: i64,
     pub status: ConversationStatus,
+    /// The admin user the conversation is assigned to, while a person has it.
+    pub assignee: Option<i64>,
 }
 
 /// Where the visitor was when the conversation started.
@@ -94,7 +104,8 @@ pub struct Page {
     pub title: Option<String>,
 }
 
-const CONVERSATION: &str = "SELECT id, public_id, tenant_id, visitor_id, status FROM conversations";
+const CONVERSATION: &str =
+    "SELECT id, public_id, tenant_id, visitor_id, status, assignee_id FROM conversations";
 
 fn conversation(r: &Row) -> rusqlite::Result<Conversation> {
     Ok(Conversation {
@@ -102,7 +113,8 @@ fn conversation(r: &Row) -> rusqlite::Result<Conversation> {
         public_id: r.get(1)?,
         tenant_id: r.get(2)?,
         visitor_id: r.get(3)?,
-        status: ConversationStatus::parse(&r.get::<_, String>(4)?),
+        status: r.get(4)?,
+        assignee: r.get(5)?,
     })
 }
 
@@ -112,6 +124,16 @@ pub fn get_for_visitor(c: &Connection, v: &Visitor, public_id: &str) -> Result<C
         "{CONVERSATION} WHERE public_id = ?1 AND tenant_id = ?2 AND visitor_id = ?3"
     ))?
     .query_row(params![public_id, v.tenant_id, v.id], conversation)
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound("conversation".into()))
+}
+
+/// The tenant's conversation `public_id`, whichever visitor's; another tenant's is `NotFound`.
+pub fn get_for_tenant(c: &Connection, tenant_id: i64, public_id: &str) -> Result<Conversation> {
+    c.prepare_cached(&format!(
+        "{CONVERSATION} WHERE public_id = ?1 AND tenant_id = ?2"
+    ))?
+    .query_row(params![public_id, tenant_id], conversation)
     .optional()?
     .ok_or_else(|| StoreError::NotFound("conversation".into()))
 }
@@ -143,9 +165,18 @@ pub fn set_status(
     status: ConversationStatus,
 ) -> Result<()> {
     c.prepare_cached(
-        "UPDATE conversations SET status = ?1, updated_at = ?2 WHERE id = ?3 AND tenant_id = ?4",
+        "UPDATE conversations SET status = ?1, updated_at = ?2,
+            closed_at = CASE WHEN ?1 = 'closed' THEN ?2 END
+         WHERE id = ?3 AND tenant_id = ?4",
     )?
     .execute(params![status.as_str(), now_ms(), id, tenant_id])?;
+    Ok(())
+}
+
+/// Assigns the conversation to an admin user, or to nobody.
+pub fn assign(c: &Connection, tenant_id: i64, id: i64, assignee: Option<i64>) -> Result<()> {
+    c.prepare_cached("UPDATE conversations SET assignee_id = ?1 WHERE id = ?2 AND tenant_id = ?3")?
+        .execute(params![assignee, id, tenant_id])?;
     Ok(())
 }
 
@@ -167,13 +198,20 @@ impl Role {
             Role::System => "system",
         }
     }
-    fn parse(s: &str) -> Role {
-        match s {
+    fn from_name(s: &str) -> Option<Role> {
+        Some(match s {
+            "visitor" => Role::Visitor,
             "assistant" => Role::Assistant,
             "operator" => Role::Operator,
             "system" => Role::System,
-            _ => Role::Visitor,
-        }
+            _ => return None,
+        })
+    }
+}
+
+impl FromSql for Role {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        named(v, "message role", Role::from_name)
     }
 }
 
@@ -193,12 +231,19 @@ impl MessageStatus {
             MessageStatus::Failed => "failed",
         }
     }
-    fn parse(s: &str) -> MessageStatus {
-        match s {
+    fn from_name(s: &str) -> Option<MessageStatus> {
+        Some(match s {
+            "complete" => MessageStatus::Complete,
             "interrupted" => MessageStatus::Interrupted,
             "failed" => MessageStatus::Failed,
-            _ => MessageStatus::Complete,
-        }
+            _ => return None,
+        })
+    }
+}
+
+impl FromSql for MessageStatus {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        named(v, "message status", MessageStatus::from_name)
     }
 }
 
@@ -235,6 +280,10 @@ pub struct NewMessage {
     pub prompt_tokens: Option<i64>,
     pub completion_tokens: Option<i64>,
     pub cost_micros: Option<i64>,
+    /// The admin user who wrote an operator's message, when it was one.
+    pub operator_id: Option<i64>,
+    /// The name the visitor sees on an operator's message.
+    pub operator_name: Option<String>,
 }
 
 impl NewMessage {
@@ -252,13 +301,15 @@ impl NewMessage {
             prompt_tokens: None,
             completion_tokens: None,
             cost_micros: None,
+            operator_id: None,
+            operator_name: None,
         }
     }
 }
 
 const MESSAGE: &str =
     "SELECT m.id, m.public_id, c.public_id, m.role, m.text, m.formation, m.status, m.client_id,
-    u.display_name, m.created_at
+    COALESCE(m.operator_name, u.display_name), m.created_at
     FROM messages m JOIN conversations c ON c.id = m.conversation_id
     LEFT JOIN admin_users u ON u.id = m.operator_id";
 
@@ -269,11 +320,11 @@ fn message(r: &Row) -> rusqlite::Result<(i64, Message)> {
         Message {
             id: r.get(1)?,
             conversation_id: r.get(2)?,
-            role: Role::parse(&r.get::<_, String>(3)?),
+            role: r.get(3)?,
             text: r.get(4)?,
             // Written only from a typed Formation; an unreadable one is shown as text alone.
             formation: formation.and_then(|f| serde_json::from_str(&f).ok()),
-            status: MessageStatus::parse(&r.get::<_, String>(6)?),
+            status: r.get(6)?,
             client_id: r.get(7)?,
             operator_name: r.get(8)?,
             created_at: r.get(9)?,
@@ -289,8 +340,9 @@ pub fn insert(c: &Connection, conv: &Conversation, m: &NewMessage) -> Result<Mes
         .as_ref()
         .map(|f| serde_json::to_string(f).expect("formation serialises"));
     c.prepare_cached(        "INSERT INTO messages (public_id, tenant_id, conversation_id, role, text, formation, client_id, status,
-            responder, first_token_ms, latency_ms, prompt_tokens, completion_tokens, cost_micros, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")?.execute(
+            responder, first_token_ms, latency_ms, prompt_tokens, completion_tokens, cost_micros,
+            operator_id, operator_name, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)")?.execute(
         params![
             m.public_id,
             conv.tenant_id,
@@ -306,6 +358,8 @@ pub fn insert(c: &Connection, conv: &Conversation, m: &NewMessage) -> Result<Mes
             m.prompt_tokens,
             m.completion_tokens,
             m.cost_micros,
+            m.operator_id,
+            m.operator_name,
             now
         ],
     )?;

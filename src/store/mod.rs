@@ -60,6 +60,21 @@ pub fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 
+/// A text column that holds one of a known set of names: an unknown one (written by a newer
+/// keepstar, or by hand) is an error that names it, never a silent default.
+pub(crate) fn named<T>(
+    v: rusqlite::types::ValueRef<'_>,
+    what: &str,
+    from_name: fn(&str) -> Option<T>,
+) -> rusqlite::types::FromSqlResult<T> {
+    let name = v.as_str()?;
+    from_name(name).ok_or_else(|| {
+        rusqlite::types::FromSqlError::Other(
+            format!("unknown {what} {name:?} in the database").into(),
+        )
+    })
+}
+
 /// What an import did (or, in a dry run, would do).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportSummary {
@@ -200,10 +215,10 @@ impl Db {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             // The permit guarantees a free connection.
-            let conn = inner.readers.lock().expect("reader pool").pop();
+            let conn = crate::sync::lock(&inner.readers).pop();
             let conn = conn.ok_or_else(|| StoreError::Task("reader pool empty".into()))?;
             let out = f(&conn);
-            inner.readers.lock().expect("reader pool").push(conn);
+            crate::sync::lock(&inner.readers).push(conn);
             out
         })
         .await

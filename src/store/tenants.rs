@@ -22,7 +22,15 @@ impl Locale {
         }
     }
     fn parse(s: &str) -> Locale {
-        if s == "ru" { Locale::Ru } else { Locale::En }
+        Locale::from_code(s).unwrap_or(Locale::En)
+    }
+    /// The locale a language code names, if keepstar speaks it.
+    pub fn from_code(code: &str) -> Option<Locale> {
+        match code {
+            "en" => Some(Locale::En),
+            "ru" => Some(Locale::Ru),
+            _ => None,
+        }
     }
     /// The currency a tenant starts with when none is given.
     pub fn default_currency(self) -> &'static str {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use futures_util::stream::{self, BoxStream, StreamExt};
 use keepstar::chat::bus::InProcessBus;
+use keepstar::chat::event::EventKind;
 use keepstar::chat::responders::{ReplyPart, Responder, ResponderError, Turn};
 use keepstar::chat::{Engine, Incoming, Responders};
 use keepstar::store::conversations::{self, Page};
@@ -130,17 +131,21 @@ async fn a_broken_responder_leaves_interrupted_text_and_a_retryable_error() {
         ("assistant".into(), "Hello, ".into(), "interrupted".into())
     );
     // The engine publishes the error right after storing the reply, so it may still be on its way.
-    let mut sub = engine.bus().subscribe(conversation, posted.echo_id);
-    let mut events = sub.replay.clone();
-    while !events.iter().any(|e| e.name == "error") {
-        let next = tokio::time::timeout(Duration::from_secs(10), sub.live.recv());
-        events.push(
-            next.await
-                .expect("an error event")
-                .expect("the stream goes on"),
-        );
-    }
-    let error = events.iter().find(|e| e.name == "error").unwrap();
+    let events = engine
+        .subscribe(&posted.conversation, posted.echo_id)
+        .await
+        .unwrap();
+    let mut events = std::pin::pin!(events);
+    let error = loop {
+        let next = tokio::time::timeout(Duration::from_secs(10), events.next());
+        let event = next
+            .await
+            .expect("an error event")
+            .expect("the stream goes on");
+        if event.kind == EventKind::Error {
+            break event;
+        }
+    };
     let data: serde_json::Value = serde_json::from_str(&error.data).unwrap();
     assert_eq!(data["retryable"], true);
     assert!(

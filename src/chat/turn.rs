@@ -1,0 +1,225 @@
+//! A turn: the tenant's responder answers one visitor message, its parts stream to the
+//! conversation's subscribers, and the reply is stored with its formation, timings and cost.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::StreamExt;
+
+use super::event::{ChatEvent, HandoffState};
+use super::responders::{ReplyPart, Turn, Usage};
+use super::{Engine, Inner};
+use crate::formation::Formation;
+use crate::store::conversations::{self, ConversationStatus, MessageStatus, NewMessage, Role};
+use crate::store::tenants::{Locale, Provider, Tenant};
+use crate::store::usage;
+use crate::sync::lock;
+
+impl Engine {
+    /// Runs the turn after the ones before it in its conversation; returns the reply's id.
+    pub(super) fn start_turn(&self, turn: Turn) -> String {
+        let reply_id = crate::token::public_id("m");
+        let (inner, id) = (self.inner.clone(), reply_id.clone());
+        self.inner
+            .turns
+            .spawn(async move { inner.run_turn(turn, id).await });
+        reply_id
+    }
+}
+
+impl Inner {
+    async fn run_turn(self: Arc<Self>, turn: Turn, reply_id: String) {
+        let conv = turn.conversation.clone();
+        let turn_lock = {
+            let mut locks = lock(&self.turn_locks);
+            locks.entry(conv.id).or_default().clone()
+        };
+        {
+            let _guard = turn_lock.lock().await;
+            self.answer(turn, &reply_id).await;
+        }
+        let mut locks = lock(&self.turn_locks);
+        if Arc::strong_count(&turn_lock) == 2 {
+            locks.remove(&conv.id);
+        }
+    }
+
+    /// Whether the tenant may still spend on its LLM this month (always, without a budget).
+    async fn within_budget(&self, tenant: &Tenant) -> bool {
+        let Some(budget) = tenant.limits.monthly_budget_micros else {
+            return true;
+        };
+        if tenant.provider.kind == Provider::Builtin {
+            return true;
+        }
+        let id = tenant.id;
+        match self
+            .db
+            .read(move |c| usage::month_spend(c, id, crate::store::now_ms()))
+            .await
+        {
+            Ok(spent) => spent < budget,
+            Err(e) => {
+                // Not knowing the spend must not silence the shop's assistant.
+                tracing::warn!(tenant = %tenant.slug, error = %e, "reading the month's spend failed");
+                true
+            }
+        }
+    }
+
+    async fn answer(&self, turn: Turn, reply_id: &str) {
+        let conv = turn.conversation.clone();
+        let started = Instant::now();
+        let responder = self
+            .responders
+            .for_tenant(&turn.tenant, self.within_budget(&turn.tenant).await);
+        let publish = |event: ChatEvent| {
+            self.bus.publish(conv.id, &event);
+        };
+        publish(ChatEvent::Typing {
+            role: Role::Assistant,
+            on: true,
+        });
+        let mut text = String::new();
+        let mut formation: Option<Formation> = None;
+        let mut first_token_ms = None;
+        let mut handoff = false;
+        let mut usage: Option<Usage> = None;
+        let mut failure = None;
+        let mut parts = responder.respond(turn.clone());
+        loop {
+            let part = tokio::select! {
+                part = parts.next() => part,
+                () = self.shutdown.cancelled() => {
+                    failure = Some(("shutting_down", "The server is restarting. Please send your message again in a moment.".to_string(), true));
+                    break;
+                }
+            };
+            match part {
+                None => break,
+                Some(Ok(ReplyPart::Text(delta))) => {
+                    first_token_ms.get_or_insert(started.elapsed().as_millis() as i64);
+                    text.push_str(&delta);
+                    publish(ChatEvent::Delta {
+                        message_id: reply_id.to_owned(),
+                        text: delta,
+                    });
+                }
+                Some(Ok(ReplyPart::Formation(f))) => {
+                    let f = *f;
+                    first_token_ms.get_or_insert(started.elapsed().as_millis() as i64);
+                    publish(ChatEvent::Formation {
+                        message_id: reply_id.to_owned(),
+                        formation: f.clone(),
+                    });
+                    formation = Some(f);
+                }
+                Some(Ok(ReplyPart::Handoff)) => handoff = true,
+                Some(Ok(ReplyPart::Usage(u))) => {
+                    let sum = usage.get_or_insert_default();
+                    sum.prompt_tokens += u.prompt_tokens;
+                    sum.completion_tokens += u.completion_tokens;
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(conversation = %conv.public_id, responder = responder.name(), error = %e, "responder failed");
+                    failure = Some((
+                        e.code,
+                        failure_text(turn.tenant.locale).to_string(),
+                        e.retryable,
+                    ));
+                    break;
+                }
+            }
+        }
+        let status = match (&failure, text.is_empty() && formation.is_none()) {
+            (None, _) => MessageStatus::Complete,
+            (Some(_), false) => MessageStatus::Interrupted,
+            (Some(_), true) => MessageStatus::Failed,
+        };
+        let mut reply = NewMessage::new(Role::Assistant, text);
+        reply.public_id = reply_id.to_owned();
+        reply.formation = formation;
+        reply.status = status;
+        reply.responder = Some(responder.name().to_owned());
+        reply.first_token_ms = first_token_ms;
+        reply.latency_ms = Some(started.elapsed().as_millis() as i64);
+        if let Some(u) = usage {
+            reply.prompt_tokens = Some(u.prompt_tokens);
+            reply.completion_tokens = Some(u.completion_tokens);
+            reply.cost_micros = Some(
+                turn.tenant
+                    .provider
+                    .cost_micros(u.prompt_tokens, u.completion_tokens),
+            );
+        }
+        let tenant_id = turn.tenant.id;
+        let stored = {
+            let conv = conv.clone();
+            self.db
+                .write(move |c| {
+                    let m = conversations::insert(c, &conv, &reply)?;
+                    if let (Some(p), Some(k), Some(cost)) = (
+                        reply.prompt_tokens,
+                        reply.completion_tokens,
+                        reply.cost_micros,
+                    ) {
+                        usage::record(c, tenant_id, m.created_at, p, k, cost)?;
+                    }
+                    if handoff {
+                        conversations::set_status(
+                            c,
+                            tenant_id,
+                            conv.id,
+                            ConversationStatus::WaitingHuman,
+                        )?;
+                    }
+                    Ok(m)
+                })
+                .await
+        };
+        publish(ChatEvent::Typing {
+            role: Role::Assistant,
+            on: false,
+        });
+        match (stored, failure) {
+            (Ok(message), None) => {
+                if handoff {
+                    publish(ChatEvent::Handoff {
+                        state: HandoffState::Requested,
+                        operator: None,
+                    });
+                }
+                publish(ChatEvent::Done {
+                    message_id: reply_id.to_owned(),
+                    message,
+                });
+            }
+            (Ok(_), Some((code, message, retryable))) => publish(ChatEvent::Error {
+                message_id: Some(reply_id.to_owned()),
+                code,
+                message,
+                retryable,
+            }),
+            (Err(e), _) => {
+                tracing::error!(conversation = %conv.public_id, error = %e, "storing a reply failed");
+                publish(ChatEvent::Error {
+                    message_id: Some(reply_id.to_owned()),
+                    code: "internal",
+                    message: failure_text(turn.tenant.locale).into(),
+                    retryable: true,
+                });
+            }
+        }
+    }
+}
+
+fn failure_text(locale: Locale) -> &'static str {
+    match locale {
+        Locale::En => {
+            "Sorry, I couldn't finish that answer. Please try again, or ask for a person."
+        }
+        Locale::Ru => {
+            "Извините, не получилось ответить. Попробуйте ещё раз или позовите сотрудника."
+        }
+    }
+}
