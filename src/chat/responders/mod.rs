@@ -7,8 +7,11 @@ mod llm;
 pub mod openai;
 pub mod probe;
 pub mod prompt;
+mod registry;
 pub mod tools;
 pub mod upstream;
+
+pub use self::registry::Registry;
 
 use std::sync::Arc;
 
@@ -16,15 +19,13 @@ use futures_util::stream::{self, BoxStream};
 use futures_util::{StreamExt, future};
 use tokio::sync::mpsc;
 
-use self::builtin::Builtin;
 use self::upstream::Upstream;
-use super::Responders;
 use crate::config::{Config, Secret};
 use crate::formation::Formation;
 use crate::seal::Sealer;
 use crate::store::Db;
 use crate::store::conversations::{Conversation, Page};
-use crate::store::tenants::{self, Locale, OverBudget, Provider, Tenant};
+use crate::store::tenants::{self, Tenant};
 
 /// A piece of a reply, in the order the visitor should see them.
 #[derive(Debug, Clone)]
@@ -222,67 +223,6 @@ pub fn key_from_env(var: &str) -> Result<Secret, ResponderError> {
             .map(|k| Secret::new(k.trim().to_owned()))
             .map_err(|e| missing(format!("cannot read {file_var} ({path}): {e}"))),
         Err(_) => Err(missing(format!("neither {var} nor {file_var} is set"))),
-    }
-}
-
-/// The responders of this build, chosen by each tenant's provider setting.
-pub struct Registry {
-    builtin: Arc<Builtin>,
-    openai: Arc<dyn Responder>,
-    anthropic: Arc<dyn Responder>,
-    n8n: Arc<hook::Hook>,
-    webhook: Arc<hook::Hook>,
-}
-
-impl Registry {
-    pub fn new(db: Db, config: &Config) -> Registry {
-        let shared = Arc::new(Shared::new(db.clone(), config));
-        Registry {
-            builtin: Arc::new(Builtin::new(db, config.public_url.clone())),
-            openai: Arc::new(llm::Llm::new(shared.clone(), openai::ChatCompletions)),
-            anthropic: Arc::new(llm::Llm::new(shared.clone(), anthropic::Messages)),
-            n8n: Arc::new(hook::Hook::n8n(shared.clone())),
-            webhook: Arc::new(hook::Hook::webhook(shared)),
-        }
-    }
-}
-
-impl Responders for Registry {
-    fn for_tenant(&self, tenant: &Tenant, within_budget: bool) -> Arc<dyn Responder> {
-        if !within_budget && tenant.provider.kind != Provider::Builtin {
-            return match tenant.limits.over_budget {
-                OverBudget::Builtin => self.builtin.clone(),
-                OverBudget::Message => Arc::new(OverBudgetNotice),
-            };
-        }
-        match tenant.provider.kind {
-            Provider::Builtin => self.builtin.clone(),
-            Provider::Openai => self.openai.clone(),
-            Provider::Anthropic => self.anthropic.clone(),
-            Provider::N8n => self.n8n.clone(),
-            Provider::Webhook => self.webhook.clone(),
-        }
-    }
-}
-
-/// Says the assistant cannot answer this month and hands the conversation to the team.
-struct OverBudgetNotice;
-
-impl Responder for OverBudgetNotice {
-    fn name(&self) -> &'static str {
-        "budget"
-    }
-
-    fn respond(&self, turn: Turn) -> BoxStream<'static, Result<ReplyPart, ResponderError>> {
-        let text = match turn.tenant.locale {
-            Locale::En => {
-                "Our assistant cannot answer right now, so I have asked a person from the team to join this chat."
-            }
-            Locale::Ru => {
-                "Ассистент сейчас не может ответить, поэтому я позвал сотрудника в этот чат."
-            }
-        };
-        stream::iter([Ok(ReplyPart::Text(text.into())), Ok(ReplyPart::Handoff)]).boxed()
     }
 }
 
