@@ -1,31 +1,6 @@
-//! The `n8n` and `webhook` responders: the visitor's message goes to the tenant's endpoint in the
-//! n8n Chat Trigger shape, and its reply — one JSON object, an NDJSON stream or plain text — comes
-//! back as the assistant's answer.
-//!
-//! The request (both responders):
-//!
-//! ```json
-//! {"action": "sendMessage", "sessionId": "c_…", "chatInput": "the visitor's text",
-//!  "metadata": {"tenant": "shop", "visitor": "v_…", "conversation": "c_…", "message": "m_…",
-//!               "locale": "en", "page": {"url": "https://…", "title": null}}}
-//! ```
-//!
-//! `visitor` is a pseudonym, stable per visitor; `message` is the visitor message's id, the same
-//! on every retry of one call, so an endpoint can tell a retry from a new message.
-//!
-//! The reply, chosen by its `Content-Type` (or, when that says nothing useful, by its first line):
-//! - a JSON object with the text in `output` (what n8n answers) or `text`, and optionally a
-//!   `formation` (see `schemas/formation.v1.json`), `"handoff": true` to call a person, and
-//!   `usage: {prompt_tokens, completion_tokens}`; or an array whose first element is such an
-//!   object (n8n's "all entries");
-//! - n8n's streaming NDJSON, one object a line: `{"type":"begin"}`, `{"type":"item","content":"…"}`
-//!   (relayed as it arrives), `{"type":"end"}`, `{"type":"error","content":"…"}`, plus keepstar's
-//!   own `{"type":"formation","formation":{…}}`; a line without `type` is read as a final JSON
-//!   reply (its text is used only when no item came);
-//! - `text/plain`: the text.
-//!
-//! A formation that does not match the schema is dropped with a warning and the text still shown:
-//! the text is the answer, the formation decoration, and failing the turn would lose a good answer.
+//! The `n8n` and `webhook` responders: the visitor's message goes to the tenant's endpoint
+//! (`request.rs`) and its reply comes back as the assistant's answer (`reply.rs`). What goes over
+//! the wire is written down once, in the README's "Who answers"; change the two together.
 
 mod reply;
 mod request;

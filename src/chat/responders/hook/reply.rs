@@ -1,5 +1,5 @@
-//! Reading a hook's reply as it arrives, in whichever form it comes, and telling an answer from a
-//! failure.
+//! Reading a hook's reply as it arrives, in whichever of the forms the README's "Who answers"
+//! lists it comes, and telling an answer from a failure.
 
 use std::pin::pin;
 
@@ -153,6 +153,7 @@ impl Relay<'_> {
         }
         let reply = match serde_json::from_str::<Value>(&body) {
             Ok(Value::Object(reply)) => reply,
+            // n8n's "all entries": the first item is the answer.
             Ok(Value::Array(items)) => match items.into_iter().next() {
                 Some(Value::Object(reply)) => reply,
                 _ => return Err(self.malformed("the reply is an array without an object first")),
@@ -276,7 +277,8 @@ impl Relay<'_> {
         Ok(())
     }
 
-    /// Relays a formation that matches the schema; logs and drops one that does not.
+    /// Relays a formation that matches the schema; logs and drops one that does not, since the
+    /// text is the answer and the formation decoration: failing the turn would lose a good answer.
     async fn formation(&mut self, value: &Value) {
         let checked = Formation::deserialize(value)
             .map_err(|e| e.to_string())

@@ -1,5 +1,5 @@
 //! What a hook call sends: the visitor's message, and the n8n JWT or the webhook signature that
-//! vouches for it.
+//! vouches for it (the README's "Who answers" says what each holds).
 
 use aws_lc_rs::hmac;
 use bytes::Bytes;
@@ -111,28 +111,7 @@ fn body(turn: &Turn, visitor: &str) -> Bytes {
     .into()
 }
 
-/// `sha256=<hex>` of HMAC-SHA256 over `"<timestamp>.<body>"`, keyed with the tenant's provider key.
-///
-/// How a webhook endpoint checks a request:
-/// 1. Read the raw request body (before any JSON parsing) and the `X-Keepstar-Timestamp` and
-///    `X-Keepstar-Signature` headers.
-/// 2. Refuse the request when the timestamp is more than 5 minutes from the endpoint's clock
-///    (a replayed request).
-/// 3. Compute HMAC-SHA256 with the key (its UTF-8 bytes, exactly as given to
-///    `keepstar tenant set --api-key-stdin` or the `--api-key-env` variable, trimmed) over the
-///    timestamp, a `.`, and the raw body; hex-encode it (lower case) and prefix `sha256=`.
-/// 4. Compare it with the header in constant time; refuse the request when they differ.
-///
-/// In Node.js:
-///
-/// ```text
-/// const mac = crypto.createHmac("sha256", key).update(`${ts}.${rawBody}`).digest("hex");
-/// const ok = Math.abs(Date.now() / 1000 - Number(ts)) <= 300 &&
-///   crypto.timingSafeEqual(Buffer.from(`sha256=${mac}`), Buffer.from(signatureHeader));
-/// ```
-///
-/// In Python: `hmac.compare_digest("sha256=" + hmac.new(key, ts + b"." + raw_body,
-/// hashlib.sha256).hexdigest(), signature_header)`.
+/// The [`SIGNATURE_HEADER`] of a webhook `body` sent at `timestamp`, keyed with the tenant's key.
 pub fn webhook_signature(key: &[u8], timestamp: u64, body: &[u8]) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA256, key);
     let mut ctx = hmac::Context::with_key(&key);
