@@ -3,12 +3,16 @@
 pub mod anthropic;
 pub mod builtin;
 pub mod hook;
+mod keys;
 mod llm;
 pub mod openai;
 pub mod probe;
 pub mod prompt;
+mod registry;
 pub mod tools;
 pub mod upstream;
+
+pub use self::registry::Registry;
 
 use std::sync::Arc;
 
@@ -16,15 +20,13 @@ use futures_util::stream::{self, BoxStream};
 use futures_util::{StreamExt, future};
 use tokio::sync::mpsc;
 
-use self::builtin::Builtin;
 use self::upstream::Upstream;
-use super::Responders;
-use crate::config::{Config, Secret};
+use crate::config::Config;
 use crate::formation::Formation;
 use crate::seal::Sealer;
 use crate::store::Db;
 use crate::store::conversations::{Conversation, Page};
-use crate::store::tenants::{self, Locale, OverBudget, Provider, Tenant};
+use crate::store::tenants::Tenant;
 
 /// A piece of a reply, in the order the visitor should see them.
 #[derive(Debug, Clone)]
@@ -126,7 +128,8 @@ where
 }
 
 /// What the responders that call out share: the store, keepstar's public URL, the HTTP client
-/// with its deadlines and breakers, and the means to open stored provider keys.
+/// with its deadlines and breakers, and the means to open stored provider keys and to name
+/// visitors (both in `keys.rs`).
 pub struct Shared {
     pub db: Db,
     pub base_url: String,
@@ -143,164 +146,14 @@ impl Shared {
             base_url: config.public_url.clone(),
             upstream: Upstream::new(config.upstream.clone()),
             sealer: config.encryption_key.as_ref().map(Sealer::new),
-            pseudonym_key: pseudonym_key(config.session_secret.as_ref()),
+            pseudonym_key: keys::pseudonym_key(config.session_secret.as_ref()),
         }
-    }
-
-    /// The visitor as an upstream sees them (`v_` and 16 hex digits): the same in all their
-    /// conversations with the tenant, and nothing keepstar stores.
-    pub fn visitor_pseudonym(&self, tenant_id: i64, visitor_id: i64) -> String {
-        pseudonym(&self.pseudonym_key, tenant_id, visitor_id)
-    }
-
-    /// The tenant's provider key: from the environment variable the tenant names (or the file
-    /// `<VAR>_FILE` names), else the key stored sealed in the database; `None` when it has neither.
-    pub async fn provider_key(&self, tenant: &Tenant) -> Result<Option<Secret>, ResponderError> {
-        if let Some(var) = &tenant.provider.api_key_env {
-            return key_from_env(var).map(Some);
-        }
-        if !tenant.provider.api_key_stored {
-            return Ok(None);
-        }
-        let id = tenant.id;
-        let sealed = self
-            .db
-            .read(move |c| tenants::sealed_key(c, id))
-            .await
-            .map_err(|e| ResponderError::new("store_failed", e.to_string()))?;
-        let Some(sealed) = sealed else {
-            return Ok(None);
-        };
-        let sealer = self.sealer.as_ref().ok_or_else(|| ResponderError {
-            code: "provider_key_unavailable",
-            message: "a provider key is stored but no encryption_key is configured".into(),
-            retryable: false,
-        })?;
-        sealer
-            .open(id, &sealed)
-            .map(Some)
-            .map_err(|e| ResponderError {
-                code: "provider_key_unavailable",
-                message: e.to_string(),
-                retryable: false,
-            })
-    }
-}
-
-fn pseudonym(key: &aws_lc_rs::hmac::Key, tenant_id: i64, visitor_id: i64) -> String {
-    let tag = aws_lc_rs::hmac::sign(key, format!("{tenant_id}:{visitor_id}").as_bytes());
-    let hex: String = tag.as_ref()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("v_{hex}")
-}
-
-fn pseudonym_key(session_secret: Option<&Secret>) -> aws_lc_rs::hmac::Key {
-    let secret = session_secret.map_or("", |s| s.expose());
-    aws_lc_rs::hmac::Key::new(
-        aws_lc_rs::hmac::HMAC_SHA256,
-        format!("keepstar visitor pseudonym\0{secret}").as_bytes(),
-    )
-}
-
-/// Reads `var`, or the file named by `<var>_FILE` (trimmed).
-pub fn key_from_env(var: &str) -> Result<Secret, ResponderError> {
-    let missing = |message: String| ResponderError {
-        code: "provider_key_unavailable",
-        message,
-        retryable: false,
-    };
-    if let Ok(value) = std::env::var(var)
-        && !value.trim().is_empty()
-    {
-        return Ok(Secret::new(value.trim().to_owned()));
-    }
-    let file_var = format!("{var}_FILE");
-    match std::env::var(&file_var) {
-        Ok(path) => std::fs::read_to_string(&path)
-            .map(|k| Secret::new(k.trim().to_owned()))
-            .map_err(|e| missing(format!("cannot read {file_var} ({path}): {e}"))),
-        Err(_) => Err(missing(format!("neither {var} nor {file_var} is set"))),
-    }
-}
-
-/// The responders of this build, chosen by each tenant's provider setting.
-pub struct Registry {
-    builtin: Arc<Builtin>,
-    openai: Arc<dyn Responder>,
-    anthropic: Arc<dyn Responder>,
-    n8n: Arc<hook::Hook>,
-    webhook: Arc<hook::Hook>,
-}
-
-impl Registry {
-    pub fn new(db: Db, config: &Config) -> Registry {
-        let shared = Arc::new(Shared::new(db.clone(), config));
-        Registry {
-            builtin: Arc::new(Builtin::new(db, config.public_url.clone())),
-            openai: Arc::new(llm::Llm::new(shared.clone(), openai::ChatCompletions)),
-            anthropic: Arc::new(llm::Llm::new(shared.clone(), anthropic::Messages)),
-            n8n: Arc::new(hook::Hook::n8n(shared.clone())),
-            webhook: Arc::new(hook::Hook::webhook(shared)),
-        }
-    }
-}
-
-impl Responders for Registry {
-    fn for_tenant(&self, tenant: &Tenant, within_budget: bool) -> Arc<dyn Responder> {
-        if !within_budget && tenant.provider.kind != Provider::Builtin {
-            return match tenant.limits.over_budget {
-                OverBudget::Builtin => self.builtin.clone(),
-                OverBudget::Message => Arc::new(OverBudgetNotice),
-            };
-        }
-        match tenant.provider.kind {
-            Provider::Builtin => self.builtin.clone(),
-            Provider::Openai => self.openai.clone(),
-            Provider::Anthropic => self.anthropic.clone(),
-            Provider::N8n => self.n8n.clone(),
-            Provider::Webhook => self.webhook.clone(),
-        }
-    }
-}
-
-/// Says the assistant cannot answer this month and hands the conversation to the team.
-struct OverBudgetNotice;
-
-impl Responder for OverBudgetNotice {
-    fn name(&self) -> &'static str {
-        "budget"
-    }
-
-    fn respond(&self, turn: Turn) -> BoxStream<'static, Result<ReplyPart, ResponderError>> {
-        let text = match turn.tenant.locale {
-            Locale::En => {
-                "Our assistant cannot answer right now, so I have asked a person from the team to join this chat."
-            }
-            Locale::Ru => {
-                "Ассистент сейчас не может ответить, поэтому я позвал сотрудника в этот чат."
-            }
-        };
-        stream::iter([Ok(ReplyPart::Text(text.into())), Ok(ReplyPart::Handoff)]).boxed()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_visitor_pseudonym_is_stable_per_tenant_and_keyed_by_the_session_secret() {
-        let key = pseudonym_key(Some(&Secret::new("s".repeat(32))));
-        let a = pseudonym(&key, 1, 42);
-        assert_eq!(a, pseudonym(&key, 1, 42));
-        assert_ne!(a, pseudonym(&key, 2, 42));
-        assert_ne!(a, pseudonym(&key, 1, 43));
-        let other = pseudonym_key(Some(&Secret::new("t".repeat(32))));
-        assert_ne!(a, pseudonym(&other, 1, 42), "guessable without the secret");
-        assert!(a.starts_with("v_") && a.len() == 18, "{a}");
-    }
 
     #[test]
     fn usage_is_estimated_at_four_characters_a_token() {
