@@ -1,31 +1,12 @@
 //! `keepstar.toml` + environment + flags, resolved in one place.
 //! Precedence: flag > env (`KEEPSTAR_*`, secrets also `KEEPSTAR_*_FILE`) > file > default.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-/// A secret value: redacted in `Debug` and `Display`, so it cannot reach a log by accident.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: String) -> Secret {
-        Secret(value)
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
+use crate::vocab::Secret;
 
 /// What the config file may contain. Unknown keys are an error that names the key.
 #[derive(Debug, Default, Deserialize)]
@@ -247,7 +228,7 @@ fn secret(
             .map_err(|e| invalid(format!("cannot read {var}_FILE {file}: {e}")))?;
         Some(v.trim().to_owned())
     } else {
-        from_file.map(|s| s.0)
+        from_file.map(|s| s.expose().to_owned())
     };
     match value {
         Some(v) if v.len() < 32 => Err(ConfigError {
@@ -259,7 +240,7 @@ fn secret(
                 "`keepstar init` writes fresh secrets; or: head -c 32 /dev/urandom | base64".into(),
             ),
         }),
-        v => Ok(v.map(Secret)),
+        v => Ok(v.map(Secret::new)),
     }
 }
 

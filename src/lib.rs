@@ -14,3 +14,4 @@ pub mod store;
 pub mod sync;
 pub mod text;
 pub mod token;
+pub mod vocab;

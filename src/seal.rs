@@ -5,7 +5,7 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKe
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use sha2::{Digest, Sha256};
 
-use crate::config::Secret;
+use crate::vocab::Secret;
 
 /// The first byte of every sealed value: the scheme, so it can change later.
 const SCHEME: u8 = 1;

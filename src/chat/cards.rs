@@ -3,7 +3,7 @@
 use crate::formation::{Action, Attribute, Body, Formation, Item, Layout, Price, Row};
 use crate::money;
 use crate::store::catalog::Product;
-use crate::store::tenants::Locale;
+use crate::vocab::Locale;
 
 /// Makes a site-relative image path absolute: the widget renders on the shop's own origin.
 fn absolute(base_url: &str, link: &Option<String>) -> Option<String> {

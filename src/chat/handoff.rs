@@ -8,7 +8,8 @@ use crate::store::audit;
 use crate::store::conversations::{
     self, Conversation, ConversationStatus as Status, Message, NewMessage, Role,
 };
-use crate::store::tenants::{Locale, Tenant};
+use crate::store::tenants::Tenant;
+use crate::vocab::Locale;
 
 /// A member of the team acting on a conversation.
 #[derive(Debug, Clone)]

@@ -3,7 +3,8 @@
 use super::{ChatError, Engine};
 use crate::store::conversations::{self, Conversation, Visitor};
 use crate::store::keys::{self, KeyKind};
-use crate::store::tenants::{self, Locale, Tenant};
+use crate::store::tenants::{self, Tenant};
+use crate::vocab::Locale;
 
 /// What a widget presents to open a session.
 pub struct Opening {

@@ -11,9 +11,10 @@ use super::responders::{ReplyPart, Turn, Usage};
 use super::{Engine, Inner};
 use crate::formation::Formation;
 use crate::store::conversations::{self, ConversationStatus, MessageStatus, NewMessage, Role};
-use crate::store::tenants::{Locale, Provider, Tenant};
+use crate::store::tenants::Tenant;
 use crate::store::usage;
 use crate::sync::lock;
+use crate::vocab::{Locale, Provider};
 
 impl Engine {
     /// Runs the turn after the ones before it in its conversation; returns the reply's id.

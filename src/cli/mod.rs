@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Overrides};
 use crate::store::{Db, OnOpen, StoreError};
+use crate::vocab::{Locale, Named, OverBudget, Position, Provider};
 
 /// A self-hosted AI chat widget: one binary, one script tag, answers from your own catalog.
 #[derive(Debug, Parser)]
@@ -227,3 +228,18 @@ pub fn confirm(question: &str, yes: bool) -> anyhow::Result<()> {
         Err(Failure::new("cancelled").into())
     }
 }
+
+/// The vocabulary's words as flag values: `--locale ru`, `--provider openai`.
+macro_rules! flag_values {
+    ($($word:ty),*) => {$(
+        impl clap::ValueEnum for $word {
+            fn value_variants<'a>() -> &'a [Self] {
+                <$word as Named>::ALL
+            }
+            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+                Some(clap::builder::PossibleValue::new(self.as_str()))
+            }
+        }
+    )*};
+}
+flag_values!(Locale, Provider, OverBudget, Position);

@@ -4,11 +4,12 @@ use serde_json::json;
 use std::io::Read;
 
 use super::{Ctx, Failure, confirm, output};
-use crate::config::Secret;
 use crate::origin::AllowedOrigin;
 use crate::seal::Sealer;
-use crate::store::tenants::{self, Locale, OverBudget, Position, Provider, Tenant, TenantPatch};
+use crate::store::tenants::{self, Tenant, TenantPatch};
 use crate::store::{StoreError, audit};
+use crate::vocab::Secret;
+use crate::vocab::{Locale, OverBudget, Position, Provider};
 
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant, reason = "parsed once per process")]

@@ -17,7 +17,8 @@ use crate::chat::{Incoming, Opened, Opening};
 use crate::formation::Formation;
 use crate::store::catalog;
 use crate::store::conversations::{Conversation, Message, Page};
-use crate::store::tenants::{Locale, Tenant};
+use crate::store::tenants::Tenant;
+use crate::vocab::Locale;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SessionRequest {

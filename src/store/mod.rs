@@ -75,6 +75,26 @@ pub(crate) fn named<T>(
     })
 }
 
+/// Every word of the vocabulary is stored as its name.
+macro_rules! stored_by_name {
+    ($($word:ty),*) => {$(
+        impl rusqlite::types::FromSql for $word {
+            fn column_result(
+                v: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                use crate::vocab::Named;
+                named(v, <$word>::WHAT, <$word>::from_name)
+            }
+        }
+    )*};
+}
+stored_by_name!(
+    crate::vocab::Locale,
+    crate::vocab::Provider,
+    crate::vocab::OverBudget,
+    crate::vocab::Position
+);
+
 /// What an import did (or, in a dry run, would do).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportSummary {

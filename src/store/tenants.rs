@@ -5,108 +5,8 @@ use serde::Serialize;
 
 use super::{Result, StoreError, conflict_on_unique, now_ms};
 use crate::origin::AllowedOrigin;
-
-/// The language a tenant's widget and built-in replies use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Locale {
-    En,
-    Ru,
-}
-
-impl Locale {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Locale::En => "en",
-            Locale::Ru => "ru",
-        }
-    }
-    fn parse(s: &str) -> Locale {
-        Locale::from_code(s).unwrap_or(Locale::En)
-    }
-    /// The locale a language code names, if keepstar speaks it.
-    pub fn from_code(code: &str) -> Option<Locale> {
-        match code {
-            "en" => Some(Locale::En),
-            "ru" => Some(Locale::Ru),
-            _ => None,
-        }
-    }
-    /// The currency a tenant starts with when none is given.
-    pub fn default_currency(self) -> &'static str {
-        match self {
-            Locale::En => "USD",
-            Locale::Ru => "RUB",
-        }
-    }
-}
-
-/// Who answers a tenant's visitors (SPEC §8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    Builtin,
-    Openai,
-    Anthropic,
-    N8n,
-    Webhook,
-}
-
-impl Provider {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Builtin => "builtin",
-            Provider::Openai => "openai",
-            Provider::Anthropic => "anthropic",
-            Provider::N8n => "n8n",
-            Provider::Webhook => "webhook",
-        }
-    }
-    fn parse(s: &str) -> Provider {
-        match s {
-            "openai" => Provider::Openai,
-            "anthropic" => Provider::Anthropic,
-            "n8n" => Provider::N8n,
-            "webhook" => Provider::Webhook,
-            _ => Provider::Builtin,
-        }
-    }
-}
-
-/// What a tenant's visitors get once its monthly LLM budget is spent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum OverBudget {
-    /// Answers from the catalog and FAQ, offline.
-    Builtin,
-    /// A short notice and the offer of a person.
-    Message,
-}
-
-impl OverBudget {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OverBudget::Builtin => "builtin",
-            OverBudget::Message => "message",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Position {
-    Right,
-    Left,
-}
-
-impl Position {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Position::Right => "right",
-            Position::Left => "left",
-        }
-    }
-}
+// Until the builtin responder, the demo and money name the vocabulary where it lives.
+pub use crate::vocab::{Locale, OverBudget, Position, Provider};
 
 /// A tenant as stored. Never holds a provider secret in clear.
 #[derive(Debug, Clone, Serialize)]
@@ -317,21 +217,18 @@ fn from_row(r: &Row) -> rusqlite::Result<Tenant> {
         id: r.get(0)?,
         slug: r.get(1)?,
         name: r.get(2)?,
-        locale: Locale::parse(&r.get::<_, String>(3)?),
+        locale: r.get(3)?,
         currency: r.get(4)?,
         greeting: r.get(5)?,
         color: r.get(6)?,
-        position: if r.get::<_, String>(7)? == "left" {
-            Position::Left
-        } else {
-            Position::Right
-        },
+        position: r.get(7)?,
         logo_url: r.get(8)?,
         launcher_text: r.get(9)?,
-        // Written only by this module from validated values.
-        origins: serde_json::from_str(&origins).unwrap_or_default(),
+        origins: serde_json::from_str(&origins).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, e.into())
+        })?,
         provider: ProviderSettings {
-            kind: Provider::parse(&r.get::<_, String>(11)?),
+            kind: r.get(11)?,
             model: r.get(12)?,
             base_url: r.get(13)?,
             api_key_env: r.get(14)?,
@@ -346,11 +243,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Tenant> {
         limits: Limits {
             rate_limit_per_minute: r.get(20)?,
             monthly_budget_micros: r.get(21)?,
-            over_budget: if r.get::<_, String>(27)? == "message" {
-                OverBudget::Message
-            } else {
-                OverBudget::Builtin
-            },
+            over_budget: r.get(27)?,
             retention_days: r.get(22)?,
         },
         created_at: r.get(23)?,

@@ -1,6 +1,7 @@
 //! The anthropic responder against a fake Messages API.
 
-use keepstar::store::tenants::{Provider, TenantPatch};
+use keepstar::store::tenants::TenantPatch;
+use keepstar::vocab::Provider;
 use serde_json::{Value, json};
 
 use crate::app::{self, TestApp};

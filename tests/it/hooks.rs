@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use aws_lc_rs::hmac;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use keepstar::store::tenants::{Provider, TenantPatch};
+use keepstar::store::tenants::TenantPatch;
+use keepstar::vocab::Provider;
 use serde_json::{Value, json};
 
 use crate::app::{self, Session, TestApp, Turn};

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use keepstar::store::tenants::{Provider, TenantPatch};
+use keepstar::store::tenants::TenantPatch;
 use keepstar::store::{tenants, usage};
+use keepstar::vocab::Provider;
 use serde_json::{Value, json};
 
 use crate::app::{self, TestApp};

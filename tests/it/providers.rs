@@ -4,8 +4,9 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use keepstar::store::tenants::{OverBudget, Provider, TenantPatch};
+use keepstar::store::tenants::TenantPatch;
 use keepstar::store::usage;
+use keepstar::vocab::{OverBudget, Provider};
 use serde_json::json;
 
 use crate::app;

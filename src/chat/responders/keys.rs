@@ -1,8 +1,8 @@
 //! Provider keys (an environment variable or a sealed row) and the visitor pseudonyms upstreams see.
 
 use super::{ResponderError, Shared};
-use crate::config::Secret;
 use crate::store::tenants::{self, Tenant};
+use crate::vocab::Secret;
 
 impl Shared {
     /// The visitor as an upstream sees them (`v_` and 16 hex digits): the same in all their

@@ -15,8 +15,8 @@ use serde_json::Value;
 use super::prompt::{self, Said};
 use super::upstream::{self, Answer, SseEvent};
 use super::{Out, ReplyPart, Responder, ResponderError, Shared, Turn, Usage, reply_from, tools};
-use crate::config::Secret;
 use crate::store::tenants::ProviderSettings;
+use crate::vocab::Secret;
 
 /// Whether a call offers the model the shop's tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

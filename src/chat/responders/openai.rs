@@ -11,7 +11,7 @@ use super::llm::{self, Call, Dialect, Step, ToolCall, Tools};
 use super::prompt::{Said, Speaker};
 use super::upstream::SseEvent;
 use super::{ResponderError, tools};
-use crate::config::Secret;
+use crate::vocab::Secret;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use super::{Shared, anthropic, openai};
-use crate::store::tenants::{Provider, Tenant};
+use crate::store::tenants::Tenant;
+use crate::vocab::Provider;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 

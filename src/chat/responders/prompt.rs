@@ -5,8 +5,9 @@ use super::{ResponderError, Turn};
 use crate::store::Db;
 use crate::store::conversations::{self, MessageStatus, Role};
 use crate::store::kb;
-use crate::store::tenants::{Locale, Tenant};
+use crate::store::tenants::Tenant;
 use crate::text;
+use crate::vocab::Locale;
 
 /// Messages of the conversation the model sees.
 const HISTORY: i64 = 20;

@@ -10,7 +10,8 @@ use super::{ReplyPart, Responder, ResponderError, Shared, Turn, anthropic, hook,
 use crate::chat::Responders;
 use crate::config::Config;
 use crate::store::Db;
-use crate::store::tenants::{Locale, OverBudget, Provider, Tenant};
+use crate::store::tenants::Tenant;
+use crate::vocab::{Locale, OverBudget, Provider};
 
 /// The responders of this build, chosen by each tenant's provider setting.
 pub struct Registry {

@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 use super::non_retryable;
 use crate::chat::responders::upstream::Answer;
 use crate::chat::responders::{Out, ReplyPart, ResponderError, Shared, Turn, Usage};
-use crate::config::Secret;
 use crate::formation::{self, Formation};
+use crate::vocab::Secret;
 
 /// The most reply text (or JSON body) accepted from one call.
 const MAX_REPLY_BYTES: usize = 1 << 20;

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::Kind;
 use crate::chat::responders::Turn;
-use crate::config::Secret;
+use crate::vocab::Secret;
 
 /// How long an n8n JWT is valid: long enough for clock skew, too short to be replayed later.
 const JWT_TTL_SECS: u64 = 60;
