@@ -6,65 +6,15 @@ use std::collections::HashMap;
 use serde_json::Map;
 
 use super::record::{Cell, Record, amount, attribute, rating, text};
-use super::{Errors, ProductRow, quote};
+use super::{Errors, quote};
+use crate::store::catalog::{Field, ProductFields, ProductRow};
 
-const MAX_SKU_CHARS: usize = 100;
-const MAX_TITLE_CHARS: usize = 300;
-const MAX_DESCRIPTION_CHARS: usize = 10_000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Field {
-    Sku,
-    Title,
-    Description,
-    Price,
-    CompareAt,
-    Currency,
-    Url,
-    Image,
-    Category,
-    Brand,
-    Rating,
-}
-
-impl Field {
-    const ALL: [Field; 11] = [
-        Field::Sku,
-        Field::Title,
-        Field::Description,
-        Field::Price,
-        Field::CompareAt,
-        Field::Currency,
-        Field::Url,
-        Field::Image,
-        Field::Category,
-        Field::Brand,
-        Field::Rating,
-    ];
-
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Field::Sku => "sku",
-            Field::Title => "title",
-            Field::Description => "description",
-            Field::Price => "price",
-            Field::CompareAt => "compare_at",
-            Field::Currency => "currency",
-            Field::Url => "url",
-            Field::Image => "image",
-            Field::Category => "category",
-            Field::Brand => "brand",
-            Field::Rating => "rating",
-        }
-    }
-
-    /// Known field names match trimmed and case-insensitively.
-    pub(super) fn from_name(name: &str) -> Option<Field> {
-        let name = name.trim();
-        Field::ALL
-            .into_iter()
-            .find(|f| f.name().eq_ignore_ascii_case(name))
-    }
+/// The field a file's key or column names: trimmed, and in any case.
+pub(super) fn known_field(key: &str) -> Option<Field> {
+    let key = key.trim();
+    Field::ALL
+        .into_iter()
+        .find(|f| f.name().eq_ignore_ascii_case(key))
 }
 
 /// Validates one record; every problem goes to `errors` with the record's line.
@@ -79,7 +29,7 @@ pub(super) fn product(
     let mut known: Vec<(Field, Cell)> = Vec::new();
     let mut attributes = Map::new();
     for (key, cell) in record.fields {
-        match Field::from_name(&key) {
+        match known_field(&key) {
             Some(field) if known.iter().any(|(f, _)| *f == field) => {
                 problems.push(format!("{} is given twice", field.name()));
             }
@@ -107,7 +57,7 @@ pub(super) fn product(
             ));
             None
         }
-        Ok(Some(sku)) => match too_long(&sku, Field::Sku, MAX_SKU_CHARS) {
+        Ok(Some(sku)) => match too_long(&sku, Field::Sku) {
             Some(problem) => {
                 problems.push(problem);
                 None
@@ -137,7 +87,7 @@ pub(super) fn product(
 
     let title = match text(take(Field::Title), Field::Title) {
         Ok(Some(title)) => {
-            if let Some(problem) = too_long(&title, Field::Title, MAX_TITLE_CHARS) {
+            if let Some(problem) = too_long(&title, Field::Title) {
                 problems.push(problem);
             }
             title
@@ -153,7 +103,7 @@ pub(super) fn product(
     };
     let description = optional_text(take(Field::Description), Field::Description, &mut problems)
         .unwrap_or_default();
-    if let Some(problem) = too_long(&description, Field::Description, MAX_DESCRIPTION_CHARS) {
+    if let Some(problem) = too_long(&description, Field::Description) {
         problems.push(problem);
     }
 
@@ -220,18 +170,20 @@ pub(super) fn product(
     }
     Some(ProductRow {
         line,
-        sku: sku?,
-        title,
-        description,
-        price,
-        compare_at,
-        currency,
-        url,
-        image,
-        category,
-        brand,
-        rating,
-        attributes,
+        fields: ProductFields {
+            sku: sku?,
+            title,
+            description,
+            price,
+            compare_at,
+            currency,
+            url,
+            image,
+            category,
+            brand,
+            rating,
+            attributes,
+        },
     })
 }
 
@@ -242,7 +194,9 @@ fn optional_text(cell: Option<Cell>, field: Field, problems: &mut Vec<String>) -
     })
 }
 
-fn too_long(value: &str, field: Field, limit: usize) -> Option<String> {
+/// A problem when `value` is longer than `field` may be.
+fn too_long(value: &str, field: Field) -> Option<String> {
+    let limit = field.max_chars()?;
     let chars = value.chars().count();
     (chars > limit).then(|| {
         format!(
@@ -377,6 +331,7 @@ mod tests {
         let cyrillic = format!("sku,title\nA,{}\n", "Ж".repeat(300));
         assert_eq!(
             catalog(&cyrillic, CatalogFormat::Csv)[0]
+                .fields
                 .title
                 .chars()
                 .count(),

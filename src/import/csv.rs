@@ -1,9 +1,10 @@
 //! CSV: the table reader both importers use (delimiter, field counts, true line numbers), and
 //! catalog records from its rows.
 
-use super::catalog::Field;
+use super::catalog::known_field;
 use super::record::{Cell, Record};
 use super::{Errors, quote, shorten};
+use crate::store::catalog::Field;
 
 /// A CSV file's header and its records.
 pub(super) struct Table {
@@ -130,7 +131,7 @@ pub(super) fn records(content: &str, errors: &mut Errors) -> Vec<Record> {
     let mut header_ok = true;
     let mut seen: Vec<String> = Vec::new();
     for name in names.iter().filter(|n| !n.is_empty()) {
-        let key = Field::from_name(name).map_or_else(|| name.clone(), |f| f.name().to_string());
+        let key = known_field(name).map_or_else(|| name.clone(), |f| f.name().to_string());
         if seen.contains(&key) {
             errors.add(
                 table.header_line,
@@ -208,8 +209,8 @@ mod tests {
             A-2,Stove,,12990,rub,,https://cdn.example/s.png,,,\n";
         let rows = catalog(content, CatalogFormat::Csv);
         assert_eq!(rows.len(), 2);
-        let a = &rows[0];
-        assert_eq!(a.line, 2);
+        assert_eq!(rows[0].line, 2);
+        let a = &rows[0].fields;
         assert_eq!(a.sku, "A-1");
         assert_eq!(a.title, "Tent, 2 person");
         assert_eq!(a.description, "Line one\nline two, with \"quotes\"");
@@ -222,11 +223,11 @@ mod tests {
         assert_eq!(a.rating, Some(4.5));
         assert!(a.attributes.is_empty());
 
-        let b = &rows[1];
         assert_eq!(
-            b.line, 5,
+            rows[1].line, 5,
             "starts after the quoted newline and the blank line"
         );
+        let b = &rows[1].fields;
         assert_eq!(b.description, "", "empty cells are absent");
         assert_eq!(b.currency, "RUB", "lowercase codes are uppercased");
         assert_eq!(b.price, Some(1_299_000));
@@ -240,7 +241,7 @@ mod tests {
         let content = " SKU , Title ,Price,Compare_At, Weight (g) ,Color,empty\n\
             x1 , Boots ,129.00,159, 850 , red ,\n";
         let rows = catalog(content, CatalogFormat::Csv);
-        let r = &rows[0];
+        let r = &rows[0].fields;
         assert_eq!(r.sku, "x1");
         assert_eq!(r.title, "Boots");
         assert_eq!(r.price, Some(12900));
@@ -258,10 +259,13 @@ mod tests {
     fn csv_with_semicolons_or_tabs_is_read_too() {
         let semi = "sku;title;price\nA;Tent, big;10\n";
         let rows = catalog(semi, CatalogFormat::Csv);
-        assert_eq!(rows[0].title, "Tent, big");
-        assert_eq!(rows[0].price, Some(1000));
+        assert_eq!(rows[0].fields.title, "Tent, big");
+        assert_eq!(rows[0].fields.price, Some(1000));
         let tsv = "sku\ttitle\tprice\nA\tTent; big, red\t10\n";
-        assert_eq!(catalog(tsv, CatalogFormat::Csv)[0].title, "Tent; big, red");
+        assert_eq!(
+            catalog(tsv, CatalogFormat::Csv)[0].fields.title,
+            "Tent; big, red"
+        );
     }
 
     #[test]
@@ -307,7 +311,7 @@ mod tests {
         );
         let lines: Vec<usize> = rows.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![3, 4, 6]);
-        assert_eq!(rows[1].title, "two\r\nlines");
+        assert_eq!(rows[1].fields.title, "two\r\nlines");
     }
 
     #[test]

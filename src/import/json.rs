@@ -156,13 +156,16 @@ mod tests {
             .replace(r#""title": """#, r#""title": "Four""#)
             .replace(r#", "nested": {"a": [1, {"b": "}"}]}"#, "");
         let rows = catalog(&ok, CatalogFormat::Json);
-        let got: Vec<(&str, usize)> = rows.iter().map(|r| (r.sku.as_str(), r.line)).collect();
+        let got: Vec<(&str, usize)> = rows
+            .iter()
+            .map(|r| (r.fields.sku.as_str(), r.line))
+            .collect();
         assert_eq!(
             got,
             vec![("A", 3), ("B", 4), ("C", 8), ("D", 11), ("E", 14)]
         );
-        assert_eq!(rows[1].title, "Two \" } ] [ {");
-        assert_eq!(rows[1].description, "multi\nline, with \\\" and \\");
+        assert_eq!(rows[1].fields.title, "Two \" } ] [ {");
+        assert_eq!(rows[1].fields.description, "multi\nline, with \\\" and \\");
     }
 
     #[test]

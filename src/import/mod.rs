@@ -14,42 +14,11 @@ mod record;
 use std::collections::HashMap;
 use std::path::Path;
 
-use serde_json::{Map, Value};
+pub use crate::store::catalog::ProductRow;
+pub use crate::store::kb::KbRow;
 
 /// At most this many errors are reported for one file; parsing stops once it is reached.
 pub const MAX_ERRORS: usize = 100;
-
-/// One product row as read from a file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProductRow {
-    /// 1-based line in the file where the record starts.
-    pub line: usize,
-    pub sku: String,
-    pub title: String,
-    pub description: String,
-    /// Minor units.
-    pub price: Option<i64>,
-    /// The old price, in minor units.
-    pub compare_at: Option<i64>,
-    /// ISO 4217, three uppercase letters.
-    pub currency: String,
-    pub url: Option<String>,
-    /// An absolute http(s) URL or a site-relative path starting with "/".
-    pub image: Option<String>,
-    pub category: Option<String>,
-    pub brand: Option<String>,
-    pub rating: Option<f64>,
-    /// Every other column or key.
-    pub attributes: Map<String, Value>,
-}
-
-/// One knowledge-base entry as read from a file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct KbRow {
-    pub line: usize,
-    pub title: String,
-    pub body: String,
-}
 
 /// A problem with one record, reported with its line: "line 7: missing sku".
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -303,8 +272,8 @@ mod tests {
         assert_eq!(en_rows.len(), 224);
         assert_eq!(ru_rows.len(), 89);
 
-        let tent = &en_rows[0];
-        assert_eq!(tent.line, 1);
+        assert_eq!(en_rows[0].line, 1);
+        let tent = &en_rows[0].fields;
         assert_eq!(tent.sku, "TB-TENT-001");
         assert_eq!(tent.title, "Ridgeline 1 Tent");
         assert_eq!(tent.price, Some(17900));
@@ -323,14 +292,20 @@ mod tests {
         assert_eq!(tent.attributes["color"], json!("sage green"));
         assert!(!tent.attributes.contains_key("sku"));
 
-        let stove = en_rows.iter().find(|r| r.sku == "TB-STOV-001").unwrap();
+        let stove = en_rows
+            .iter()
+            .find(|r| r.fields.sku == "TB-STOV-001")
+            .unwrap();
         assert_eq!(stove.line, 58);
-        assert_eq!(stove.price, Some(3490), "JSON 34.9 is 34.90 exactly");
+        assert_eq!(stove.fields.price, Some(3490), "JSON 34.9 is 34.90 exactly");
 
-        assert_eq!(ru_rows[0].currency, "RUB");
-        assert_eq!(ru_rows[0].price, Some(599_000));
-        assert_eq!(ru_rows[0].title, "Палатка Лесная 2");
-        assert_eq!(ru_rows[0].attributes["season"], json!("трёхсезонная"));
+        assert_eq!(ru_rows[0].fields.currency, "RUB");
+        assert_eq!(ru_rows[0].fields.price, Some(599_000));
+        assert_eq!(ru_rows[0].fields.title, "Палатка Лесная 2");
+        assert_eq!(
+            ru_rows[0].fields.attributes["season"],
+            json!("трёхсезонная")
+        );
     }
 
     #[test]

@@ -3,9 +3,9 @@
 
 use serde_json::{Number, Value};
 
-use super::catalog::Field;
 use super::{non_empty, quote};
 use crate::money;
+use crate::store::catalog::Field;
 
 /// A value as it came from the file: a CSV cell or a JSON value.
 pub(super) enum Cell {
@@ -169,7 +169,7 @@ mod tests {
         let rows = parse_catalog(&content, CatalogFormat::Jsonl, "rub").unwrap();
         let got: Vec<(&str, Option<i64>)> = rows
             .iter()
-            .map(|r| (r.currency.as_str(), r.price))
+            .map(|r| (r.fields.currency.as_str(), r.fields.price))
             .collect();
         assert_eq!(
             got,
@@ -197,7 +197,7 @@ mod tests {
             "sizes": ["S", "M", 42, true, null, "  "], "empty": [], "none": null, "blank": "  ",
             "note": "  kept  ", "url": "https://shop.example/a b", "Brand": "Acme"}]"#;
         let rows = catalog(content, CatalogFormat::Json);
-        let r = &rows[0];
+        let r = &rows[0].fields;
         assert_eq!(r.sku, "12345", "a numeric sku is read as its digits");
         assert_eq!(r.price, Some(10000));
         assert_eq!(r.compare_at, Some(12050));
