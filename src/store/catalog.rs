@@ -1,54 +1,229 @@
 //! The catalog: a tenant's products, their full-text index, and searches that found nothing.
 
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use std::ops::Deref;
+use std::sync::LazyLock;
+
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_iter};
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::{ImportSummary, Result, StoreError, now_ms};
-use crate::import::ProductRow;
 use crate::{text, token};
 
+/// A product's named fields: each is a column of `products` and the key (or CSV column) a
+/// catalog file gives it under. Whatever else a file says about a product is an attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Sku,
+    Title,
+    Description,
+    Price,
+    CompareAt,
+    Currency,
+    Url,
+    Image,
+    Category,
+    Brand,
+    Rating,
+}
+
+impl Field {
+    /// Every field, in column order.
+    pub const ALL: [Self; 11] = [
+        Self::Sku,
+        Self::Title,
+        Self::Description,
+        Self::Price,
+        Self::CompareAt,
+        Self::Currency,
+        Self::Url,
+        Self::Image,
+        Self::Category,
+        Self::Brand,
+        Self::Rating,
+    ];
+
+    /// Its column, and its key in a catalog file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sku => "sku",
+            Self::Title => "title",
+            Self::Description => "description",
+            Self::Price => "price",
+            Self::CompareAt => "compare_at",
+            Self::Currency => "currency",
+            Self::Url => "url",
+            Self::Image => "image",
+            Self::Category => "category",
+            Self::Brand => "brand",
+            Self::Rating => "rating",
+        }
+    }
+
+    /// The most characters the field may hold, for the text fields that have a limit.
+    pub fn max_chars(self) -> Option<usize> {
+        match self {
+            Self::Sku => Some(100),
+            Self::Title => Some(300),
+            Self::Description => Some(10_000),
+            _ => None,
+        }
+    }
+
+    /// The fields after the key (`sku`): what an import writes and compares.
+    fn data() -> impl Iterator<Item = Self> {
+        Self::ALL.into_iter().filter(|f| *f != Self::Sku)
+    }
+}
+
+/// What a product says: its fields and attributes, as an import gives them and the catalog keeps them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProductFields {
+    pub sku: String,
+    pub title: String,
+    pub description: String,
+    /// Minor units.
+    pub price: Option<i64>,
+    /// The old price, in minor units.
+    pub compare_at: Option<i64>,
+    /// ISO 4217, three uppercase letters.
+    pub currency: String,
+    pub url: Option<String>,
+    /// An absolute http(s) URL or a site-relative path starting with "/".
+    pub image: Option<String>,
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub rating: Option<f64>,
+    /// Every other column or key.
+    pub attributes: Map<String, Value>,
+}
+
+impl ProductFields {
+    /// The value `field`'s column holds.
+    fn column(&self, field: Field) -> &dyn ToSql {
+        match field {
+            Field::Sku => &self.sku,
+            Field::Title => &self.title,
+            Field::Description => &self.description,
+            Field::Price => &self.price,
+            Field::CompareAt => &self.compare_at,
+            Field::Currency => &self.currency,
+            Field::Url => &self.url,
+            Field::Image => &self.image,
+            Field::Category => &self.category,
+            Field::Brand => &self.brand,
+            Field::Rating => &self.rating,
+        }
+    }
+}
+
+/// One product as read from a catalog file, before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductRow {
+    /// 1-based line in the file where the record starts.
+    pub line: usize,
+    pub fields: ProductFields,
+}
+
+/// A stored product: its ids and its fields, which it derefs to (`p.title`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Product {
     #[serde(skip)]
     pub id: i64,
     #[serde(rename = "id")]
     pub public_id: String,
-    pub sku: String,
-    pub title: String,
-    pub description: String,
-    pub price: Option<i64>,
-    pub compare_at: Option<i64>,
-    pub currency: String,
-    pub url: Option<String>,
-    pub image: Option<String>,
-    pub category: Option<String>,
-    pub brand: Option<String>,
-    pub rating: Option<f64>,
-    pub attributes: serde_json::Map<String, serde_json::Value>,
+    #[serde(flatten)]
+    pub fields: ProductFields,
 }
 
-const COLUMNS: &str = "p.id, p.public_id, p.sku, p.title, p.description, p.price, p.compare_at, p.currency, p.url, \
-    p.image, p.category, p.brand, p.rating, p.attributes";
+impl Deref for Product {
+    type Target = ProductFields;
 
+    fn deref(&self) -> &ProductFields {
+        &self.fields
+    }
+}
+
+/// `p.id, p.public_id`, the fields in [`Field::ALL`] order, `p.attributes`: what [`product`] reads.
+static COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    let fields: Vec<String> = Field::ALL
+        .iter()
+        .map(|f| format!("p.{}", f.name()))
+        .collect();
+    format!("p.id, p.public_id, {}, p.attributes", fields.join(", "))
+});
+
+/// A product from a row selected with [`COLUMNS`].
 fn product(r: &Row) -> rusqlite::Result<Product> {
-    let attributes: String = r.get(13)?;
+    // As in COLUMNS: a field's place in `Field::ALL` (its discriminant) after the two ids.
+    let at = |field: Field| 2 + field as usize;
+    let attributes: String = r.get(2 + Field::ALL.len())?;
     Ok(Product {
         id: r.get(0)?,
         public_id: r.get(1)?,
-        sku: r.get(2)?,
-        title: r.get(3)?,
-        description: r.get(4)?,
-        price: r.get(5)?,
-        compare_at: r.get(6)?,
-        currency: r.get(7)?,
-        url: r.get(8)?,
-        image: r.get(9)?,
-        category: r.get(10)?,
-        brand: r.get(11)?,
-        rating: r.get(12)?,
-        attributes: serde_json::from_str(&attributes).unwrap_or_default(),
+        fields: ProductFields {
+            sku: r.get(at(Field::Sku))?,
+            title: r.get(at(Field::Title))?,
+            description: r.get(at(Field::Description))?,
+            price: r.get(at(Field::Price))?,
+            compare_at: r.get(at(Field::CompareAt))?,
+            currency: r.get(at(Field::Currency))?,
+            url: r.get(at(Field::Url))?,
+            image: r.get(at(Field::Image))?,
+            category: r.get(at(Field::Category))?,
+            brand: r.get(at(Field::Brand))?,
+            rating: r.get(at(Field::Rating))?,
+            attributes: serde_json::from_str(&attributes).unwrap_or_default(),
+        },
     })
 }
+
+/// The statements an import writes with, spelled out from [`Field::ALL`]. After its key each
+/// binds the fields but `sku`, the attributes, the search texts and the time:
+/// `INSERT INTO products (public_id, tenant_id, sku, title, …, updated_at, created_at) VALUES (?1, …, ?17, ?17)`,
+/// `UPDATE products SET title = ?2, …, updated_at = ?15 WHERE id = ?1 AND (title, …, attributes) IS NOT (?2, …, ?12)`.
+struct Writes {
+    insert: String,
+    update: String,
+}
+
+static WRITES: LazyLock<Writes> = LazyLock::new(|| {
+    // What tells a change; the search texts follow from it.
+    let compared: Vec<&str> = Field::data()
+        .map(Field::name)
+        .chain(["attributes"])
+        .collect();
+    let written: Vec<&str> = compared
+        .iter()
+        .copied()
+        .chain(["search_title", "search_body", "updated_at"])
+        .collect();
+    let marks = |from: usize, count: usize| {
+        let marks: Vec<String> = (from..from + count).map(|i| format!("?{i}")).collect();
+        marks.join(", ")
+    };
+    // ?1 public_id, ?2 tenant_id, ?3 sku; the time is also the creation time.
+    let last = 3 + written.len();
+    let insert = format!(
+        "INSERT INTO products (public_id, tenant_id, sku, {}, created_at) VALUES ({}, ?{last})",
+        written.join(", "),
+        marks(1, last)
+    );
+    // ?1 the id. Matches only when something differs, so the changed-row count tells updated
+    // from unchanged.
+    let set: Vec<String> = written
+        .iter()
+        .zip(2..)
+        .map(|(c, i)| format!("{c} = ?{i}"))
+        .collect();
+    let update = format!(
+        "UPDATE products SET {} WHERE id = ?1 AND ({}) IS NOT ({})",
+        set.join(", "),
+        compared.join(", "),
+        marks(2, compared.len())
+    );
+    Writes { insert, update }
+});
 
 /// Upserts `rows` by (tenant, sku); with `replace`, removes the tenant's products not in `rows`.
 /// Runs inside the caller's transaction, so a failure leaves the catalog as it was.
@@ -62,53 +237,28 @@ pub fn import(
     let mut summary = ImportSummary::default();
     let now = now_ms();
     let mut find = c.prepare_cached("SELECT id FROM products WHERE tenant_id = ?1 AND sku = ?2")?;
-    let mut insert = c.prepare_cached(
-        "INSERT INTO products (public_id, tenant_id, sku, title, description, price, compare_at, currency, url, image,
-            category, brand, rating, attributes, search_title, search_body, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)",
-    )?;
-    // Matches only when something differs, so the changed-row count tells updated from unchanged.
-    let mut update = c.prepare_cached(
-        "UPDATE products SET title = ?2, description = ?3, price = ?4, compare_at = ?5, currency = ?6, url = ?7,
-            image = ?8, category = ?9, brand = ?10, rating = ?11, attributes = ?12, search_title = ?13,
-            search_body = ?14, updated_at = ?15
-         WHERE id = ?1 AND (title, description, price, compare_at, currency, url, image, category, brand, rating, attributes)
-            IS NOT (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?;
-    for (i, row) in rows.iter().enumerate() {
-        let attributes = serde_json::Value::Object(row.attributes.clone()).to_string();
-        let (search_title, search_body) = search_texts(row);
+    let mut insert = c.prepare_cached(&WRITES.insert)?;
+    let mut update = c.prepare_cached(&WRITES.update)?;
+    for (i, ProductRow { fields: p, .. }) in rows.iter().enumerate() {
+        let attributes = Value::Object(p.attributes.clone()).to_string();
+        let (search_title, search_body) = search_texts(p);
         let existing: Option<i64> = find
-            .query_row(params![tenant_id, row.sku], |r| r.get(0))
+            .query_row(params![tenant_id, p.sku], |r| r.get(0))
             .optional()?;
-        let fields = params![
-            row.title,
-            row.description,
-            row.price,
-            row.compare_at,
-            row.currency,
-            row.url,
-            row.image,
-            row.category,
-            row.brand,
-            row.rating,
-            attributes,
-            search_title,
-            search_body,
-            now
-        ];
+        // In the order WRITES binds them.
+        let written: Vec<&dyn ToSql> = (Field::data().map(|f| p.column(f)))
+            .chain([&attributes as &dyn ToSql, &search_title, &search_body, &now])
+            .collect();
         match existing {
             None => {
                 let id = token::public_id("p");
-                let mut all: Vec<&dyn rusqlite::ToSql> = vec![&id, &tenant_id, &row.sku];
-                all.extend_from_slice(fields);
-                insert.execute(all.as_slice())?;
+                let key: [&dyn ToSql; 3] = [&id, &tenant_id, &p.sku];
+                insert.execute(params_from_iter(key.iter().chain(&written)))?;
                 summary.added += 1;
             }
             Some(id) => {
-                let mut all: Vec<&dyn rusqlite::ToSql> = vec![&id];
-                all.extend_from_slice(fields);
-                if update.execute(all.as_slice())? == 0 {
+                let key: [&dyn ToSql; 1] = [&id];
+                if update.execute(params_from_iter(key.iter().chain(&written)))? == 0 {
                     summary.unchanged += 1;
                 } else {
                     summary.updated += 1;
@@ -121,7 +271,7 @@ pub fn import(
         c.execute_batch("CREATE TEMP TABLE IF NOT EXISTS import_skus (sku TEXT PRIMARY KEY); DELETE FROM import_skus;")?;
         let mut keep = c.prepare("INSERT OR IGNORE INTO temp.import_skus (sku) VALUES (?1)")?;
         for row in rows {
-            keep.execute([&row.sku])?;
+            keep.execute([&row.fields.sku])?;
         }
         summary.removed = c.execute(
             "DELETE FROM products WHERE tenant_id = ?1 AND sku NOT IN (SELECT sku FROM temp.import_skus)",
@@ -133,30 +283,33 @@ pub fn import(
 }
 
 /// The stemmed text FTS indexes: title, category and brand weigh most; description and attributes less.
-fn search_texts(row: &ProductRow) -> (String, String) {
+fn search_texts(p: &ProductFields) -> (String, String) {
     let title = format!(
         "{} {} {}",
-        row.title,
-        row.category.as_deref().unwrap_or(""),
-        row.brand.as_deref().unwrap_or("")
+        p.title,
+        p.category.as_deref().unwrap_or(""),
+        p.brand.as_deref().unwrap_or("")
     );
-    let attributes: Vec<String> = row
+    let attributes: Vec<String> = p
         .attributes
         .values()
         .filter_map(|v| match v {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
             _ => None,
         })
         .collect();
-    let body = format!("{} {}", row.description, attributes.join(" "));
+    let body = format!("{} {}", p.description, attributes.join(" "));
     (text::search_text(&title), text::search_text(&body))
 }
 
 /// The tenant's product `public_id`; another tenant's is `NotFound`.
 pub fn get(c: &Connection, tenant_id: i64, public_id: &str) -> Result<Product> {
     c.query_row(
-        &format!("SELECT {COLUMNS} FROM products p WHERE p.public_id = ?1 AND p.tenant_id = ?2"),
+        &format!(
+            "SELECT {} FROM products p WHERE p.public_id = ?1 AND p.tenant_id = ?2",
+            *COLUMNS
+        ),
         params![public_id, tenant_id],
         product,
     )
@@ -180,7 +333,7 @@ pub struct Search {
 /// Products matching `s`, best first (BM25 with titles weighted over descriptions; without
 /// terms, the best rated).
 pub fn search(c: &Connection, tenant_id: i64, s: &Search) -> Result<Vec<Product>> {
-    let mut sql = format!("SELECT {COLUMNS} FROM products p");
+    let mut sql = format!("SELECT {} FROM products p", *COLUMNS);
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     let mut filters = vec!["p.tenant_id = ?".to_string()];
     args.push(tenant_id.into());
@@ -248,4 +401,17 @@ pub fn record_miss(c: &Connection, tenant_id: i64, query: &str) -> Result<()> {
         params![tenant_id, query, now_ms()],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_listed_in_column_order() {
+        // `product` reads a field's column at its discriminant.
+        for (i, field) in Field::ALL.into_iter().enumerate() {
+            assert_eq!(field as usize, i, "{field:?}");
+        }
+    }
 }

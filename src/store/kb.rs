@@ -4,8 +4,16 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::{ImportSummary, Result, now_ms};
-use crate::import::KbRow;
 use crate::{text, token};
+
+/// One knowledge-base entry as read from a file, before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KbRow {
+    /// 1-based line in the file where the entry starts.
+    pub line: usize,
+    pub title: String,
+    pub body: String,
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct KbEntry {
