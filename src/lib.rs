@@ -11,6 +11,7 @@ pub mod origin;
 pub mod seal;
 pub mod server;
 pub mod store;
+pub mod strings;
 pub mod sync;
 pub mod text;
 pub mod token;

@@ -3,6 +3,7 @@
 use crate::formation::{Action, Attribute, Body, Formation, Item, Layout, Price, Row};
 use crate::money;
 use crate::store::catalog::Product;
+use crate::strings;
 use crate::vocab::Locale;
 
 /// Makes a site-relative image path absolute: the widget renders on the shop's own origin.
@@ -49,10 +50,7 @@ pub fn item(p: &Product, locale: Locale, base_url: &str) -> Item {
         },
         rating: p.rating,
         badges: if on_sale {
-            vec![match locale {
-                Locale::En => "Sale".into(),
-                Locale::Ru => "Скидка".into(),
-            }]
+            vec![strings::of(locale).sale.into()]
         } else {
             Vec::new()
         },
@@ -111,10 +109,8 @@ pub fn detail(p: &Product, locale: Locale, base_url: &str) -> Formation {
 /// Products side by side: price, brand, rating and every attribute any of them has.
 pub fn comparison(products: &[Product], locale: Locale, base_url: &str) -> Formation {
     let items: Vec<Item> = products.iter().map(|p| item(p, locale, base_url)).collect();
-    let (price, brand, rating) = match locale {
-        Locale::En => ("Price", "Brand", "Rating"),
-        Locale::Ru => ("Цена", "Бренд", "Рейтинг"),
-    };
+    let say = strings::of(locale);
+    let (price, brand, rating) = (say.price, say.brand, say.rating);
     let mut rows = vec![
         Row {
             name: price.into(),

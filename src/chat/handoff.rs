@@ -9,7 +9,7 @@ use crate::store::conversations::{
     self, Conversation, ConversationStatus as Status, Message, NewMessage, Role,
 };
 use crate::store::tenants::Tenant;
-use crate::vocab::Locale;
+use crate::strings;
 
 /// A member of the team acting on a conversation.
 #[derive(Debug, Clone)]
@@ -30,7 +30,10 @@ impl Engine {
         tenant: &Tenant,
         conv: Conversation,
     ) -> Result<Message, ChatError> {
-        let note = NewMessage::new(Role::System, say_handoff(tenant.locale).into());
+        let note = NewMessage::new(
+            Role::System,
+            strings::of(tenant.locale).handoff_requested.into(),
+        );
         let tenant_id = tenant.id;
         let conv_id = conv.id;
         let message = self
@@ -200,11 +203,4 @@ impl Engine {
 
 fn handoff(state: HandoffState, operator: Option<String>) -> ChatEvent {
     ChatEvent::Handoff { state, operator }
-}
-
-fn say_handoff(locale: Locale) -> &'static str {
-    match locale {
-        Locale::En => "You asked for a person. A member of the team will join this chat.",
-        Locale::Ru => "Вы попросили позвать человека. Сотрудник подключится к этому чату.",
-    }
 }

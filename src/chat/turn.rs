@@ -13,8 +13,9 @@ use crate::formation::Formation;
 use crate::store::conversations::{self, ConversationStatus, MessageStatus, NewMessage, Role};
 use crate::store::tenants::Tenant;
 use crate::store::usage;
+use crate::strings;
 use crate::sync::lock;
-use crate::vocab::{Locale, Provider};
+use crate::vocab::Provider;
 
 impl Engine {
     /// Runs the turn after the ones before it in its conversation; returns the reply's id.
@@ -45,7 +46,8 @@ impl Inner {
         }
     }
 
-    /// Whether the tenant may still spend on its LLM this month (always, without a budget).
+    /// Whether the tenant may still spend on its LLM this month: always without a budget, and
+    /// for the builtin responder, which spends nothing. The one place of the budget rule.
     async fn within_budget(&self, tenant: &Tenant) -> bool {
         let Some(budget) = tenant.limits.monthly_budget_micros else {
             return true;
@@ -92,7 +94,7 @@ impl Inner {
             let part = tokio::select! {
                 part = parts.next() => part,
                 () = self.shutdown.cancelled() => {
-                    failure = Some(("shutting_down", "The server is restarting. Please send your message again in a moment.".to_string(), true));
+                    failure = Some(("shutting_down", strings::of(turn.tenant.locale).shutting_down.to_string(), true));
                     break;
                 }
             };
@@ -125,7 +127,7 @@ impl Inner {
                     tracing::warn!(conversation = %conv.public_id, responder = responder.name(), error = %e, "responder failed");
                     failure = Some((
                         e.code,
-                        failure_text(turn.tenant.locale).to_string(),
+                        strings::of(turn.tenant.locale).reply_failed.to_string(),
                         e.retryable,
                     ));
                     break;
@@ -206,21 +208,10 @@ impl Inner {
                 publish(ChatEvent::Error {
                     message_id: Some(reply_id.to_owned()),
                     code: "internal",
-                    message: failure_text(turn.tenant.locale).into(),
+                    message: strings::of(turn.tenant.locale).reply_failed.into(),
                     retryable: true,
                 });
             }
-        }
-    }
-}
-
-fn failure_text(locale: Locale) -> &'static str {
-    match locale {
-        Locale::En => {
-            "Sorry, I couldn't finish that answer. Please try again, or ask for a person."
-        }
-        Locale::Ru => {
-            "Извините, не получилось ответить. Попробуйте ещё раз или позовите сотрудника."
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::formation::Formation;
 use crate::store::catalog;
 use crate::store::conversations::{Conversation, Message, Page};
 use crate::store::tenants::Tenant;
+use crate::strings;
 use crate::vocab::Locale;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -64,13 +65,6 @@ pub struct WidgetConfig {
     locale: String,
     logo_url: Option<String>,
     launcher_text: Option<String>,
-}
-
-fn default_greeting(locale: Locale) -> &'static str {
-    match locale {
-        Locale::En => "Hi! How can I help you today?",
-        Locale::Ru => "Здравствуйте! Чем могу помочь?",
-    }
 }
 
 /// Opens a visitor session for a tenant's public key, from one of the tenant's allowed origins.
@@ -124,7 +118,7 @@ impl WidgetConfig {
             greeting: tenant
                 .greeting
                 .clone()
-                .unwrap_or_else(|| default_greeting(locale).into()),
+                .unwrap_or_else(|| strings::of(locale).greeting.into()),
             color: tenant.color.clone().unwrap_or_else(|| "#2563eb".into()),
             position: tenant.position.as_str().into(),
             locale: locale.as_str().into(),

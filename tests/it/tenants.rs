@@ -309,3 +309,17 @@ fn every_change_is_audited_without_secrets() {
         "the slug survives the tenant's removal"
     );
 }
+
+#[test]
+fn an_unknown_stored_value_is_an_error_that_names_it() {
+    let kit = Kit::with_shop();
+    // A database written by a newer keepstar (or by hand) may hold words this one does not know.
+    let db = rusqlite::Connection::open(kit.db_path()).unwrap();
+    db.execute_batch(
+        "PRAGMA ignore_check_constraints = ON; UPDATE tenants SET provider = 'gemini' WHERE slug = 'shop';",
+    )
+    .unwrap();
+    drop(db);
+    kit.run(&["tenant", "show", "shop"])
+        .fails_with(r#"unknown provider "gemini""#);
+}

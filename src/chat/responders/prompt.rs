@@ -6,8 +6,8 @@ use crate::store::Db;
 use crate::store::conversations::{self, MessageStatus, Role};
 use crate::store::kb;
 use crate::store::tenants::Tenant;
+use crate::strings;
 use crate::text;
-use crate::vocab::Locale;
 
 /// Messages of the conversation the model sees.
 const HISTORY: i64 = 20;
@@ -48,10 +48,7 @@ impl Prompt {
 }
 
 fn instructions(tenant: &Tenant) -> String {
-    let language = match tenant.locale {
-        Locale::En => "English",
-        Locale::Ru => "Russian",
-    };
+    let language = strings::of(tenant.locale).language;
     format!(
         "You are the shop assistant of {name}, chatting with a visitor of its website. \
          Answer in {language} unless the visitor writes in another language. Be brief and friendly. \

@@ -11,7 +11,8 @@ use crate::chat::Responders;
 use crate::config::Config;
 use crate::store::Db;
 use crate::store::tenants::Tenant;
-use crate::vocab::{Locale, OverBudget, Provider};
+use crate::strings;
+use crate::vocab::{OverBudget, Provider};
 
 /// The responders of this build, chosen by each tenant's provider setting.
 pub struct Registry {
@@ -37,7 +38,7 @@ impl Registry {
 
 impl Responders for Registry {
     fn for_tenant(&self, tenant: &Tenant, within_budget: bool) -> Arc<dyn Responder> {
-        if !within_budget && tenant.provider.kind != Provider::Builtin {
+        if !within_budget {
             return match tenant.limits.over_budget {
                 OverBudget::Builtin => self.builtin.clone(),
                 OverBudget::Message => Arc::new(OverBudgetNotice),
@@ -62,14 +63,7 @@ impl Responder for OverBudgetNotice {
     }
 
     fn respond(&self, turn: Turn) -> BoxStream<'static, Result<ReplyPart, ResponderError>> {
-        let text = match turn.tenant.locale {
-            Locale::En => {
-                "Our assistant cannot answer right now, so I have asked a person from the team to join this chat."
-            }
-            Locale::Ru => {
-                "Ассистент сейчас не может ответить, поэтому я позвал сотрудника в этот чат."
-            }
-        };
+        let text = strings::of(turn.tenant.locale).over_budget;
         stream::iter([Ok(ReplyPart::Text(text.into())), Ok(ReplyPart::Handoff)]).boxed()
     }
 }
