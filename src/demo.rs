@@ -3,16 +3,21 @@
 use crate::import::{self, CatalogFormat, KbFormat};
 use crate::money;
 use crate::origin::AllowedOrigin;
-use crate::server::assets::Demo;
 use crate::store::catalog::Product;
-use crate::store::tenants::{self, Locale, Tenant, TenantPatch};
+use crate::store::tenants::{self, Tenant, TenantPatch};
 use crate::store::{Db, StoreError, audit, catalog, kb, keys};
+use crate::vocab::Locale;
+
+/// The demo's shipped files: its catalog and FAQ, the shop page's stylesheet and images.
+#[derive(rust_embed::Embed)]
+#[folder = "assets/demo"]
+pub struct Files;
 
 pub const TENANT: &str = "demo";
 pub const TENANT_RU: &str = "demo-ru";
 
 fn file(name: &str) -> String {
-    Demo::get(name)
+    Files::get(name)
         .map(|f| String::from_utf8_lossy(&f.data).into_owned())
         .unwrap_or_default()
 }

@@ -3,7 +3,7 @@
 //! Amounts are always integers in the currency's minor unit (cents, kopecks; yen have none), so no
 //! float ever reaches the database or a price comparison.
 
-use crate::store::tenants::Locale;
+use crate::vocab::Locale;
 
 /// The largest price a catalog may state, in major units (a trillion).
 pub const MAX_MAJOR: i64 = 1_000_000_000_000;

@@ -21,20 +21,13 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use self::bus::EventBus;
-use self::responders::Responder;
-use crate::store::tenants::Tenant;
 use crate::store::{Db, StoreError};
 
 pub use self::handoff::Operator;
 pub use self::messages::{Incoming, Posted, Transcript};
+pub use self::responders::Responders;
 pub use self::session::{Opened, Opening};
 pub use self::stream::Delivery;
-
-/// Picks the responder for a tenant.
-pub trait Responders: Send + Sync + 'static {
-    /// The tenant's responder; `within_budget` is false once its monthly LLM budget is spent.
-    fn for_tenant(&self, tenant: &Tenant, within_budget: bool) -> Arc<dyn Responder>;
-}
 
 /// Why the engine refused: each maps to one status and `code` at the HTTP edge.
 #[derive(Debug, thiserror::Error)]

@@ -10,16 +10,13 @@ use rust_embed::{Embed, EmbeddedFile};
 
 use super::AppState;
 use super::error::ApiError;
+use crate::demo;
 use crate::store::catalog::{self, Search};
 use crate::store::{keys, tenants};
 
 #[derive(Embed)]
 #[folder = "assets/widget/dist"]
 struct Widget;
-
-#[derive(Embed)]
-#[folder = "assets/demo"]
-pub struct Demo;
 
 /// The loader's URL with its content version, so a new release is fetched at once.
 pub fn widget_version() -> String {
@@ -107,7 +104,7 @@ async fn bundle(Path(name): Path<String>, headers: HeaderMap) -> Response {
 
 async fn demo_file(Path(name): Path<String>, headers: HeaderMap) -> Response {
     let file = if name.ends_with(".css") {
-        Demo::get(&name)
+        demo::Files::get(&name)
     } else {
         None
     };
@@ -116,7 +113,7 @@ async fn demo_file(Path(name): Path<String>, headers: HeaderMap) -> Response {
 
 async fn demo_image(Path(name): Path<String>, headers: HeaderMap) -> Response {
     serve_file(
-        Demo::get(&format!("img/{name}")),
+        demo::Files::get(&format!("img/{name}")),
         &name,
         Caching::Day,
         &headers,
@@ -143,9 +140,9 @@ async fn demo_page(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let slug = if query.as_deref() == Some("lang=ru") {
-        crate::demo::TENANT_RU
+        demo::TENANT_RU
     } else {
-        crate::demo::TENANT
+        demo::TENANT
     };
     let (tenant, key, products, categories) = state
         .db
@@ -167,14 +164,8 @@ async fn demo_page(
         state.config.public_url,
         widget_version()
     );
-    let mut response = Html(crate::demo::page(
-        &tenant,
-        &key,
-        &products,
-        &categories,
-        &src,
-    ))
-    .into_response();
+    let mut response =
+        Html(demo::page(&tenant, &key, &products, &categories, &src)).into_response();
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(

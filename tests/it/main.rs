@@ -11,6 +11,7 @@ mod fake;
 mod hooks;
 mod import;
 mod keys;
+mod layers;
 mod openai;
 mod providers;
 mod schema;

@@ -96,6 +96,12 @@ pub trait Responder: Send + Sync + 'static {
 }
 
 /// Where a responder's work sends the parts of its reply.
+/// Picks the responder for a tenant.
+pub trait Responders: Send + Sync + 'static {
+    /// The tenant's responder; `within_budget` is false once its monthly LLM budget is spent.
+    fn for_tenant(&self, tenant: &Tenant, within_budget: bool) -> Arc<dyn Responder>;
+}
+
 #[derive(Clone)]
 pub struct Out(mpsc::Sender<Result<ReplyPart, ResponderError>>);
 

@@ -6,8 +6,9 @@ use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 
 use super::builtin::Builtin;
-use super::{ReplyPart, Responder, ResponderError, Shared, Turn, anthropic, hook, llm, openai};
-use crate::chat::Responders;
+use super::{
+    ReplyPart, Responder, ResponderError, Responders, Shared, Turn, anthropic, hook, llm, openai,
+};
 use crate::config::Config;
 use crate::store::Db;
 use crate::store::tenants::Tenant;
