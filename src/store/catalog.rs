@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_it
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{ImportSummary, Result, StoreError, now_ms};
+use super::{ImportSummary, Result, StoreError, json_column, now_ms};
 use crate::{text, token};
 
 /// A product's named fields: each is a column of `products` and the key (or CSV column) a
@@ -157,7 +157,6 @@ static COLUMNS: LazyLock<String> = LazyLock::new(|| {
 fn product(r: &Row) -> rusqlite::Result<Product> {
     // As in COLUMNS: a field's place in `Field::ALL` (its discriminant) after the two ids.
     let at = |field: Field| 2 + field as usize;
-    let attributes: String = r.get(2 + Field::ALL.len())?;
     Ok(Product {
         id: r.get(0)?,
         public_id: r.get(1)?,
@@ -173,7 +172,7 @@ fn product(r: &Row) -> rusqlite::Result<Product> {
             category: r.get(at(Field::Category))?,
             brand: r.get(at(Field::Brand))?,
             rating: r.get(at(Field::Rating))?,
-            attributes: serde_json::from_str(&attributes).unwrap_or_default(),
+            attributes: json_column(r, 2 + Field::ALL.len())?,
         },
     })
 }

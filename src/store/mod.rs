@@ -75,6 +75,17 @@ pub(crate) fn named<T>(
     })
 }
 
+/// A JSON column read as `T`; one that does not read is an error that says why.
+pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
+    r: &rusqlite::Row,
+    column: usize,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(column)?;
+    serde_json::from_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, e.into())
+    })
+}
+
 /// Every word of the vocabulary is stored as its name.
 macro_rules! stored_by_name {
     ($($word:ty),*) => {$(

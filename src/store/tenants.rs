@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
-use super::{Result, StoreError, conflict_on_unique, now_ms};
+use super::{Result, StoreError, conflict_on_unique, json_column, now_ms};
 use crate::origin::AllowedOrigin;
 // Until the builtin responder, the demo and money name the vocabulary where it lives.
 pub use crate::vocab::{Locale, OverBudget, Position, Provider};
@@ -212,7 +212,6 @@ const COLUMNS: &str = "id, slug, name, locale, currency, greeting, color, positi
     price_prompt_micros, price_completion_micros, over_budget";
 
 fn from_row(r: &Row) -> rusqlite::Result<Tenant> {
-    let origins: String = r.get(10)?;
     Ok(Tenant {
         id: r.get(0)?,
         slug: r.get(1)?,
@@ -224,9 +223,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Tenant> {
         position: r.get(7)?,
         logo_url: r.get(8)?,
         launcher_text: r.get(9)?,
-        origins: serde_json::from_str(&origins).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, e.into())
-        })?,
+        origins: json_column(r, 10)?,
         provider: ProviderSettings {
             kind: r.get(11)?,
             model: r.get(12)?,
