@@ -5,7 +5,6 @@ pub mod bus;
 pub mod cards;
 pub mod event;
 pub mod responders;
-pub mod understand;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
