@@ -1,34 +1,41 @@
 //! An amount of money: a number with its multiplier ("15k", "15 тыс") and currency ("$300",
 //! "300 dollars", "15 т.р.").
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use super::tokens::{Kind, Token, word_at};
-use super::word_set;
+use super::words::{self, WordSet};
 
-static CURRENCY_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    word_set(
-        "usd dollar dollars buck bucks eur euro euros gbp rub rur ruble rubles rouble roubles руб \
-        рубль рубля рублей рублях рублями рублям доллар доллара долларов долларах бакс бакса \
-        баксов евро",
-    )
-});
+static CURRENCY_WORDS: WordSet = LazyLock::new(|| words::set(|w| w.currency_words));
+static CURRENCY_AFTER_NUMBER: WordSet = LazyLock::new(|| words::set(|w| w.currency_after_number));
+static THOUSANDS: WordSet = LazyLock::new(|| words::set(|w| w.thousands));
+static MILLIONS: WordSet = LazyLock::new(|| words::set(|w| w.millions));
+static THOUSANDS_OF_MONEY: WordSet = LazyLock::new(|| words::set(|w| w.thousands_of_money));
 
-/// A currency word; the lone "р" counts only right after a number ("300 р.").
+/// A currency's name, before or after a number: "usd 300", "300 рублей".
 pub(super) fn is_currency_word(word: &str) -> bool {
     CURRENCY_WORDS.contains(word)
 }
 
+/// A currency's name or abbreviation right after a number: "300 руб", "300 р.".
+pub(super) fn is_currency_after_number(word: &str) -> bool {
+    CURRENCY_AFTER_NUMBER.contains(word) || is_currency_word(word)
+}
+
+/// What a word after a number multiplies it by: "k", "тыс", "млн".
 pub(super) fn multiplier(word: &str) -> Option<f64> {
-    match word {
-        "k" | "к" | "тыс" | "тысяч" | "тысячи" | "тысяча" | "тыщ" | "тыщи" | "тыща"
-        | "thousand" | "thousands" | "grand" => Some(1_000.0),
-        "млн" | "миллион" | "миллиона" | "миллионов" | "million" | "millions" | "mln" => {
-            Some(1_000_000.0)
-        }
-        _ => None,
+    if THOUSANDS.contains(word) {
+        Some(1_000.0)
+    } else if MILLIONS.contains(word) {
+        Some(1_000_000.0)
+    } else {
+        None
     }
+}
+
+/// A thousand in the currency as one word, glued to a number or not: "15тр".
+pub(super) fn is_thousands_of_money(word: &str) -> bool {
+    THOUSANDS_OF_MONEY.contains(word)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,24 +71,16 @@ pub(super) fn value_at(tokens: &[Token], i: usize) -> Option<Value> {
         amount *= m;
         scale *= m;
         j = skip_dot(tokens, j + 1);
-    } else if word_at(tokens, j) == Some("тр") {
-        amount *= 1000.0;
-        scale *= 1000.0;
-        currency = true;
-        j = skip_dot(tokens, j + 1);
-    } else if word_at(tokens, j) == Some("т")
-        && word_at(tokens, skip_dot(tokens, j + 1)) == Some("р")
-    {
+    } else if let Some(end) = thousands_of_money_at(tokens, j) {
         // "15 т.р." is fifteen thousand roubles.
         amount *= 1000.0;
         scale *= 1000.0;
         currency = true;
-        j = skip_dot(tokens, skip_dot(tokens, j + 1) + 1);
+        j = end;
     }
     let next = tokens.get(j);
     if next.is_some_and(|t| {
-        t.kind == Kind::Currency
-            || t.kind == Kind::Word && (t.key == "р" || is_currency_word(&t.key))
+        t.kind == Kind::Currency || t.kind == Kind::Word && is_currency_after_number(&t.key)
     }) {
         currency = true;
         j = skip_dot(tokens, j + 1);
@@ -92,6 +91,22 @@ pub(super) fn value_at(tokens: &[Token], i: usize) -> Option<Value> {
         currency,
         end: j,
     })
+}
+
+/// A thousand in the currency at `i`, its dots written or not ("15 тр", "15 т.р.", "15 т р");
+/// the index after it.
+fn thousands_of_money_at(tokens: &[Token], i: usize) -> Option<usize> {
+    THOUSANDS_OF_MONEY
+        .iter()
+        .filter_map(|written| {
+            written
+                .split('.')
+                .filter(|part| !part.is_empty())
+                .try_fold(i, |j, part| {
+                    (word_at(tokens, j) == Some(part)).then(|| skip_dot(tokens, j + 1))
+                })
+        })
+        .max()
 }
 
 fn skip_dot(tokens: &[Token], i: usize) -> usize {

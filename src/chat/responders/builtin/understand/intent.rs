@@ -1,46 +1,24 @@
 //! What a message wants: a greeting, thanks, a person, or (anything else) a search; and the
 //! greetings and thanks said around a request.
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use super::tokens::{Kind, Token, word_at};
-use super::{Intent, word_set};
+use super::Intent;
+use super::tokens::{Kind, Token, seq_at, word_at};
+use super::words::{self, WordSet};
 use crate::text;
 
-pub(super) static GREETING_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    word_set(
-        "hi hii hello helo hey heya hiya howdy hallo hola yo greetings morning afternoon \
-        evening привет приветик приветствую здравствуйте здраствуйте здравствуй здрасте здрасьте \
-        хай салют добрый доброе доброй доброго",
-    )
-});
-
-/// Words that greet only together with a time of day.
-static GOOD_WORDS: LazyLock<HashSet<&str>> =
-    LazyLock::new(|| word_set("good добрый доброе доброй доброго"));
-static TIME_OF_DAY_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    word_set("morning afternoon evening day night день утро утра вечер вечера дня ночи времени")
-});
-
-pub(super) static THANKS_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    word_set(
-        "thanks thank thx thanx ty tnx tysm bye goodbye cya cheers спасибо спасибки спс благодарю \
-        благодарим пока прощайте свидания всего",
-    )
-});
-
-/// Words that may surround a greeting or thanks without making it a request.
-static SMALL_TALK_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    word_set(
-        "good there all everyone everybody guys folks team friend friends you ya u r are how \
-        doing again dear so very much a lot lots for the your help ok okay great cool awesome \
-        perfect nice see later have day night got it that s was helpful and i день дня утро утра \
-        вечер вечера ночи времени суток всем вам тебе ребята друзья как дела вы ты еще снова \
-        большое огромное за помощь ок хорошо отлично понятно ясно супер класс до хорошего и а \
-        там",
-    )
-});
+pub(super) static GREETING_WORDS: WordSet = LazyLock::new(|| words::set(|w| w.greetings));
+pub(super) static THANKS_WORDS: WordSet = LazyLock::new(|| words::set(|w| w.thanks));
+static THANKS_ONLY_ALONE: WordSet = LazyLock::new(|| words::set(|w| w.thanks_only_alone));
+static GOOD_WORDS: WordSet = LazyLock::new(|| words::set(|w| w.good_words));
+static TIME_OF_DAY_WORDS: WordSet =
+    LazyLock::new(|| words::phrases(|w| w.times_of_day).copied().collect());
+static SMALL_TALK_WORDS: WordSet = LazyLock::new(|| words::set(|w| w.small_talk));
+static PERSON_WORDS: WordSet = LazyLock::new(|| words::set(|w| w.person_words));
+static PERSON_PREFIXES: WordSet = LazyLock::new(|| words::set(|w| w.person_prefixes));
+static CONTACT_VERBS: WordSet = LazyLock::new(|| words::set(|w| w.contact_verbs));
+static HUMAN_FILLER: WordSet = LazyLock::new(|| words::set(|w| w.human_filler));
 
 pub(super) fn intent(tokens: &[Token]) -> Intent {
     if wants_human(tokens) {
@@ -68,47 +46,10 @@ pub(super) fn intent(tokens: &[Token]) -> Intent {
     }
 }
 
-/// Who a visitor may ask for. Russian forms are matched by their stem-like prefix.
+/// Whom a visitor may ask for; some words in any of their forms, matched by a prefix.
 fn is_person_word(word: &str) -> bool {
     PERSON_WORDS.contains(word) || PERSON_PREFIXES.iter().any(|p| word.starts_with(p))
 }
-
-static PERSON_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    word_set(
-        "human humans person someone somebody anyone anybody agent agents operator operators \
-        manager managers representative representatives rep staff support consultant specialist \
-        employee people люди людьми",
-    )
-});
-
-const PERSON_PREFIXES: &[&str] = &[
-    "человек",
-    "оператор",
-    "менеджер",
-    "консультант",
-    "специалист",
-    "сотрудник",
-    "поддержк",
-];
-
-static CONTACT_VERBS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    word_set(
-        "talk talking speak speaking chat chatting connect transfer escalate reach contact call \
-        поговорить говорить поговорю пообщаться общаться связаться связать свяжите соедините \
-        соединить позовите позови позвать переключите переключить переведите перевести вызовите \
-        вызвать",
-    )
-});
-
-/// Words that may surround a request for a person without making it a product search:
-/// "a real human please", "дайте живого оператора".
-static HUMAN_FILLER: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    word_set(
-        "help real live actual another bot robot дайте дай давайте живой живым живого живому \
-        живая живую настоящий настоящим нормальный нормальным помогите помочь помощь бот бота \
-        ботом робот роботом",
-    )
-});
 
 /// "talk to a human", "позовите оператора": a person and a way to reach them, or a person alone
 /// ("operator please", "менеджер"). "2 person tent" and "палатка на 2 человека" are searches.
@@ -142,23 +83,26 @@ pub(super) fn chatter(tokens: &[Token]) -> Vec<bool> {
             let greeting = GREETING_WORDS.contains(key)
                 && !GOOD_WORDS.contains(key)
                 && !TIME_OF_DAY_WORDS.contains(key);
-            t.kind == Kind::Word && (greeting || THANKS_WORDS.contains(key) && key != "всего")
+            let thanks = THANKS_WORDS.contains(key) && !THANKS_ONLY_ALONE.contains(key);
+            t.kind == Kind::Word && (greeting || thanks)
         })
         .collect();
     // "good morning", "добрый день", "доброго времени суток": only together are they chatter.
     for i in 0..tokens.len() {
         if word_at(tokens, i).is_some_and(|w| GOOD_WORDS.contains(w))
-            && word_at(tokens, i + 1).is_some_and(|w| TIME_OF_DAY_WORDS.contains(w))
+            && let Some(end) = time_of_day_end(tokens, i + 1)
         {
-            chatter[i] = true;
-            chatter[i + 1] = true;
-            if word_at(tokens, i + 1) == Some("времени") && word_at(tokens, i + 2) == Some("суток")
-            {
-                chatter[i + 2] = true;
-            }
+            chatter[i..end].fill(true);
         }
     }
     chatter
+}
+
+/// The end of the longest time of day at `i`: "morning", "времени суток".
+fn time_of_day_end(tokens: &[Token], i: usize) -> Option<usize> {
+    words::phrases(|w| w.times_of_day)
+        .filter_map(|time| seq_at(tokens, i, time))
+        .max()
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //!
 //! Pure and deterministic: the builtin responder calls it once per visitor message. The message is
 //! cut into tokens (`tokens`, with `amount` reading money), then read for price phrases (`price`),
-//! intent (`intent`), search terms (`terms`) and whether it asks (`question`).
+//! intent (`intent`), search terms (`terms`) and whether it asks (`question`), all by the word
+//! lists in `words`, one file per language.
 
 mod amount;
 mod intent;
@@ -11,8 +12,7 @@ mod price;
 mod question;
 mod terms;
 mod tokens;
-
-use std::collections::HashSet;
+mod words;
 
 use self::intent::intent;
 use self::price::find_prices;
@@ -63,11 +63,6 @@ pub fn understand(text: &str) -> Understood {
         terms: search_terms(&tokens, &prices.used, priced),
         question: is_question(&tokens),
     }
-}
-
-/// A set of words written as one space-separated list.
-fn word_set(list: &'static str) -> HashSet<&'static str> {
-    list.split_whitespace().collect()
 }
 
 #[cfg(test)]

@@ -1,190 +1,17 @@
 //! Price phrases: the bounds a message names with a cue before or after an amount ("under $300",
 //! "5000 и дешевле"), a range ("100-300", "от 5 до 10 тыс") or an amount of money alone.
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use super::amount::value_at;
-use super::tokens::{Kind, Token, seq_at, word_at};
-use super::word_set;
+use super::tokens::{Kind, Token, is_listed_at, seq_at, word_at};
+use super::words::{self, Cue, WordSet, Words};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cue {
-    /// "under", "до": a maximum.
-    AtMost,
-    /// "over", "дороже": a minimum.
-    AtLeast,
-    /// "from", "от": a minimum alone, the start of a range with "to"/"до".
-    From,
-    /// "between", "между": only the start of a range.
-    Between,
-    /// "around", "около": ±20%.
-    Around,
-    /// "budget", "бюджет": a maximum.
-    Budget,
-    /// "за": a maximum, but "за 2" is too small to be a price without a currency.
-    For,
-}
-
-/// Cues written before the number. Longest match wins, so "не дороже" beats "дороже".
-const LEADING_CUES: &[(&str, Cue)] = &[
-    ("under", Cue::AtMost),
-    ("below", Cue::AtMost),
-    ("less than", Cue::AtMost),
-    ("less then", Cue::AtMost),
-    ("cheaper than", Cue::AtMost),
-    ("cheaper then", Cue::AtMost),
-    ("lower than", Cue::AtMost),
-    ("less expensive than", Cue::AtMost),
-    ("up to", Cue::AtMost),
-    ("upto", Cue::AtMost),
-    ("no more than", Cue::AtMost),
-    ("not more than", Cue::AtMost),
-    ("no higher than", Cue::AtMost),
-    ("not over", Cue::AtMost),
-    ("max", Cue::AtMost),
-    ("maximum", Cue::AtMost),
-    ("at most", Cue::AtMost),
-    ("within", Cue::AtMost),
-    ("<", Cue::AtMost),
-    ("over", Cue::AtLeast),
-    ("above", Cue::AtLeast),
-    ("more than", Cue::AtLeast),
-    ("more then", Cue::AtLeast),
-    ("higher than", Cue::AtLeast),
-    ("more expensive than", Cue::AtLeast),
-    ("pricier than", Cue::AtLeast),
-    ("at least", Cue::AtLeast),
-    ("no less than", Cue::AtLeast),
-    ("not less than", Cue::AtLeast),
-    ("not under", Cue::AtLeast),
-    ("min", Cue::AtLeast),
-    ("minimum", Cue::AtLeast),
-    ("starting at", Cue::AtLeast),
-    ("starting from", Cue::AtLeast),
-    (">", Cue::AtLeast),
-    ("from", Cue::From),
-    ("between", Cue::Between),
-    ("around", Cue::Around),
-    ("about", Cue::Around),
-    ("approximately", Cue::Around),
-    ("approx", Cue::Around),
-    ("roughly", Cue::Around),
-    ("circa", Cue::Around),
-    ("~", Cue::Around),
-    ("budget", Cue::Budget),
-    ("до", Cue::AtMost),
-    ("дешевле", Cue::AtMost),
-    ("не дороже", Cue::AtMost),
-    ("не больше", Cue::AtMost),
-    ("не более", Cue::AtMost),
-    ("не выше", Cue::AtMost),
-    ("менее", Cue::AtMost),
-    ("меньше", Cue::AtMost),
-    ("ниже", Cue::AtMost),
-    ("в пределах", Cue::AtMost),
-    ("в рамках", Cue::AtMost),
-    ("максимум", Cue::AtMost),
-    ("макс", Cue::AtMost),
-    ("дороже", Cue::AtLeast),
-    ("больше", Cue::AtLeast),
-    ("более", Cue::AtLeast),
-    ("свыше", Cue::AtLeast),
-    ("выше", Cue::AtLeast),
-    ("не меньше", Cue::AtLeast),
-    ("не менее", Cue::AtLeast),
-    ("не дешевле", Cue::AtLeast),
-    ("не ниже", Cue::AtLeast),
-    ("минимум", Cue::AtLeast),
-    ("мин", Cue::AtLeast),
-    ("начиная с", Cue::AtLeast),
-    ("начиная от", Cue::AtLeast),
-    ("от", Cue::From),
-    ("между", Cue::Between),
-    ("в диапазоне", Cue::Between),
-    ("около", Cue::Around),
-    ("примерно", Cue::Around),
-    ("приблизительно", Cue::Around),
-    ("порядка", Cue::Around),
-    ("в районе", Cue::Around),
-    ("где то", Cue::Around),
-    ("где - то", Cue::Around),
-    ("бюджет", Cue::Budget),
-    ("за", Cue::For),
-];
-
-/// Cues written after the number: "$100 and up", "300 max", "5000 и дешевле".
-const TRAILING_CUES: &[(&str, Cue)] = &[
-    ("or less", Cue::AtMost),
-    ("or under", Cue::AtMost),
-    ("or below", Cue::AtMost),
-    ("or cheaper", Cue::AtMost),
-    ("and under", Cue::AtMost),
-    ("and below", Cue::AtMost),
-    ("and less", Cue::AtMost),
-    ("max", Cue::AtMost),
-    ("maximum", Cue::AtMost),
-    ("tops", Cue::AtMost),
-    ("at most", Cue::AtMost),
-    ("или дешевле", Cue::AtMost),
-    ("и дешевле", Cue::AtMost),
-    ("или меньше", Cue::AtMost),
-    ("и меньше", Cue::AtMost),
-    ("или ниже", Cue::AtMost),
-    ("и ниже", Cue::AtMost),
-    ("максимум", Cue::AtMost),
-    ("макс", Cue::AtMost),
-    ("and up", Cue::AtLeast),
-    ("and above", Cue::AtLeast),
-    ("and over", Cue::AtLeast),
-    ("and more", Cue::AtLeast),
-    ("or more", Cue::AtLeast),
-    ("or higher", Cue::AtLeast),
-    ("plus", Cue::AtLeast),
-    ("+", Cue::AtLeast),
-    ("at least", Cue::AtLeast),
-    ("minimum", Cue::AtLeast),
-    ("и выше", Cue::AtLeast),
-    ("или выше", Cue::AtLeast),
-    ("и дороже", Cue::AtLeast),
-    ("или дороже", Cue::AtLeast),
-    ("и больше", Cue::AtLeast),
-    ("или больше", Cue::AtLeast),
-    ("и более", Cue::AtLeast),
-    ("минимум", Cue::AtLeast),
-];
-
-/// Words between a cue and its number: "дешевле чем 5000", "budget of $300", "budget: 300".
-const CUE_FILLER: &[&str] = &["чем", "than", "of", "is", ":"];
-
-/// What joins the two ends of a range after "between"/"from"/"от"/"между".
-const RANGE_JOINERS: &[&str] = &["-", "to", "and", "till", "until", "up to", "и", "до", "по"];
-
-/// What joins a range with no cue before it: "100-300", "$100 to $300".
-const BARE_RANGE_JOINERS: &[&str] = &["-", "to"];
-
-/// Words before a bare range that make it a size, not a price: "size 40-42".
-static SIZE_WORDS: LazyLock<HashSet<&str>> =
-    LazyLock::new(|| word_set("size sizes sz eu uk us размер размера размеры размеров рр рост"));
-
-/// Words after a bare number that make it a count or a measure, not a price: "up to 4 people",
-/// "от 2 до 4 человек", "about 3 days". Symbols too: "до 50%", "до -10°", "up to 15\"".
-static UNIT_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    word_set(
-        "person persons people pers man men adult adults kid kids child children player players \
-        seat seats seater season seasons day days week weeks month months year years yr yrs hour \
-        hours hr hrs h minute minutes mins sec secs second seconds pc pcs piece pieces pack \
-        packs pair pairs cup cups serving servings liter liters litre litres l ml kg g gr gram \
-        grams lb lbs pound pounds oz ounce ounces mm cm m km meter meters metre metres inch \
-        inches ft foot feet w watt watts v volt volts mah gb tb mb mp hz x times percent \
-        degree degrees star stars item items % ° \" ' чел человек человека людей взрослых детей \
-        персоны персон мест места место сезона сезонов шт штук штуки штука л мл кг г гр грамм \
-        граммов килограмм мм см м км метра метров литр литра литров дюйм дюйма дюймов вт ватт \
-        мач гб тб мб мп гц раз раза день дня дней сутки суток час часа часов мин минут минуты \
-        сек неделя недели недель неделю месяц месяца месяцев год года лет процент процента \
-        процентов градус градуса градусов порция порции порций чашка чашки чашек пара пары пар",
-    )
-});
+static PLUS_CUES: WordSet = LazyLock::new(|| words::set(|w| w.plus_cues));
+static NAME_CUES: WordSet = LazyLock::new(|| words::set(|w| w.name_cues));
+static CUE_FILLER: WordSet = LazyLock::new(|| words::set(|w| w.cue_filler));
+static SIZE_WORDS: WordSet = LazyLock::new(|| words::set(|w| w.size_words));
+static UNITS: WordSet = LazyLock::new(|| words::set(|w| w.units));
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Phrase {
@@ -225,7 +52,7 @@ pub(super) fn find_prices(tokens: &[Token]) -> Prices {
 
 /// A price phrase starting at token `i`.
 fn phrase_at(tokens: &[Token], i: usize) -> Option<Phrase> {
-    if let Some((cue, after_cue)) = cue_at(tokens, i, LEADING_CUES)
+    if let Some((cue, after_cue)) = cue_at(tokens, i, |w| w.leading_cues)
         && !is_name_part(tokens, i)
     {
         let start = skip_cue_filler(tokens, after_cue);
@@ -249,7 +76,7 @@ fn phrase_at(tokens: &[Token], i: usize) -> Option<Phrase> {
         } else {
             Cue::AtMost
         };
-        if let Some((trailing, after)) = cue_at(tokens, end, TRAILING_CUES)
+        if let Some((trailing, after)) = cue_at(tokens, end, |w| w.trailing_cues)
             && trailing == direction
         {
             end = after;
@@ -271,7 +98,7 @@ fn phrase_at(tokens: &[Token], i: usize) -> Option<Phrase> {
         Range::Absent => {}
     }
     let value = value_at(tokens, i)?;
-    if let Some((cue, end)) = cue_at(tokens, value.end, TRAILING_CUES)
+    if let Some((cue, end)) = cue_at(tokens, value.end, |w| w.trailing_cues)
         && (value.currency || is_bare_number_cue(tokens, value.end, end))
     {
         let (min, max) = if cue == Cue::AtLeast {
@@ -293,14 +120,15 @@ fn phrase_at(tokens: &[Token], i: usize) -> Option<Phrase> {
 /// "4 people max" and "2+ person" do not, and neither does "iPhone 14 Plus" ("+" and "plus" need
 /// a currency: "$100+").
 fn is_bare_number_cue(tokens: &[Token], cue: usize, end: usize) -> bool {
-    let plus = seq_at(tokens, cue, "+").is_some() || seq_at(tokens, cue, "plus").is_some();
+    let plus = is_listed_at(tokens, cue, &PLUS_CUES);
     !plus && !is_unit_at(tokens, cue) && !is_unit_at(tokens, end)
 }
 
-/// "Air Max 90": a capitalised "Max"/"Min" right after another word is part of a product name.
+/// "Air Max 90": a capitalised name cue ("Max", "Min") right after another word is part of a
+/// product name.
 fn is_name_part(tokens: &[Token], i: usize) -> bool {
     let capitalised = tokens.get(i).is_some_and(|t| {
-        matches!(t.key.as_str(), "max" | "min") && t.raw.starts_with(char::is_uppercase)
+        NAME_CUES.contains(t.key.as_str()) && t.raw.starts_with(char::is_uppercase)
     });
     capitalised && i > 0 && word_at(tokens, i - 1).is_some()
 }
@@ -327,13 +155,12 @@ fn range_at(tokens: &[Token], i: usize, after_cue: bool) -> Range {
     let Some(low) = value_at(tokens, i) else {
         return Range::Absent;
     };
-    let joiners = if after_cue {
-        RANGE_JOINERS
+    let joiners: fn(&Words) -> &'static [&'static str] = if after_cue {
+        |w| w.range_joiners
     } else {
-        BARE_RANGE_JOINERS
+        |w| w.bare_range_joiners
     };
-    let Some(joined) = joiners
-        .iter()
+    let Some(joined) = words::phrases(joiners)
         .filter_map(|seq| seq_at(tokens, low.end, seq))
         .max()
     else {
@@ -364,18 +191,19 @@ fn range_at(tokens: &[Token], i: usize, after_cue: bool) -> Range {
     })
 }
 
-/// The longest entry of `table` that starts at `i`.
-fn cue_at(tokens: &[Token], i: usize, table: &[(&str, Cue)]) -> Option<(Cue, usize)> {
-    table
-        .iter()
+/// The longest of the `cues` (`|w| w.leading_cues` or `|w| w.trailing_cues`) that starts at `i`.
+pub(super) fn cue_at(
+    tokens: &[Token],
+    i: usize,
+    cues: fn(&Words) -> &'static [(&'static str, Cue)],
+) -> Option<(Cue, usize)> {
+    words::phrases(cues)
         .filter_map(|(seq, cue)| seq_at(tokens, i, seq).map(|end| (*cue, end)))
         .max_by_key(|(_, end)| *end)
 }
 
 fn is_unit_at(tokens: &[Token], i: usize) -> bool {
-    tokens.get(i).is_some_and(|t| {
-        matches!(t.kind, Kind::Word | Kind::Symbol) && UNIT_WORDS.contains(t.key.as_str())
-    })
+    is_listed_at(tokens, i, &UNITS)
 }
 
 #[cfg(test)]

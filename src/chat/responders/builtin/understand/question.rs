@@ -1,35 +1,16 @@
 //! Whether a message reads like a question: a question mark, a question word anywhere ("how",
 //! "сколько"), or one that opens a clause ("Is there…", "Можно вернуть…").
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use super::intent::{GREETING_WORDS, THANKS_WORDS};
-use super::tokens::{Kind, Token, seq_at, word_at};
-use super::word_set;
+use super::price::cue_at;
+use super::tokens::{Kind, Token};
+use super::words::{self, WordSet};
 
-/// Question words that ask wherever they stand.
-static QUESTION_ANYWHERE: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    word_set("how what where why сколько почему зачем ли каков какова каково каковы")
-});
-
-/// Words that ask when they open a clause: "Is there…", "Можно вернуть…", "Есть доставка…".
-static QUESTION_STARTERS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    word_set(
-        "when which who whom whose can could do does did is are was were will would should shall \
-        may might have has had am isn aren don doesn didn won wouldn couldn shouldn как что \
-        когда где куда откуда какой какая какое какие каким какую кто чем можно есть правда",
-    )
-});
-
-/// Words that may come before the question word of a clause: "so how…", "а где…",
-/// "подскажите, как…".
-static CLAUSE_OPENERS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    word_set(
-        "so and but also ok okay well please then btw sorry excuse tell me а и но ну так еще \
-        также скажите подскажите скажи подскажи пожалуйста извините простите",
-    )
-});
+static QUESTION_WORDS: WordSet = LazyLock::new(|| words::set(|w| w.question_words));
+static QUESTION_STARTERS: WordSet = LazyLock::new(|| words::set(|w| w.question_starters));
+static CLAUSE_OPENERS: WordSet = LazyLock::new(|| words::set(|w| w.clause_openers));
 
 const CLAUSE_BREAKS: &[&str] = &[".", "!", ",", ";", ":", "…", "(", ")"];
 
@@ -42,11 +23,7 @@ pub(super) fn is_question(tokens: &[Token]) -> bool {
             Kind::Symbol if CLAUSE_BREAKS.contains(&key) => clause_start = true,
             Kind::Symbol => {}
             Kind::Word => {
-                // "где-то 5000" is "about 5000", not "where".
-                let somewhere = key == "где"
-                    && (word_at(tokens, i + 1) == Some("то")
-                        || seq_at(tokens, i + 1, "- то").is_some());
-                if QUESTION_ANYWHERE.contains(key) {
+                if QUESTION_WORDS.contains(key) {
                     return true;
                 }
                 if clause_start {
@@ -56,7 +33,11 @@ pub(super) fn is_question(tokens: &[Token]) -> bool {
                     {
                         continue;
                     }
-                    if QUESTION_STARTERS.contains(key) && !somewhere {
+                    // "где-то 5000" is "about 5000", not "where": a word that opens a price cue
+                    // does not ask.
+                    if QUESTION_STARTERS.contains(key)
+                        && cue_at(tokens, i, |w| w.leading_cues).is_none()
+                    {
                         return true;
                     }
                 }

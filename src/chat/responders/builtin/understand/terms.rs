@@ -7,26 +7,11 @@ use std::sync::LazyLock;
 use super::amount::is_currency_word;
 use super::intent::chatter;
 use super::tokens::{Kind, Token};
-use super::word_set;
+use super::words::{self, WordSet};
 use crate::text;
 
-/// Words naming a price, which carry nothing to search for once the bounds are read
-/// ("палатка по цене до 5000") but are the subject of an FAQ without them ("do you price match?").
-static PRICE_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    word_set(
-        "price prices priced pricing cost costs costing budget цена цены цене цену ценой ценам \
-        ценник стоимость стоимостью стоимости бюджет бюджетом бюджете",
-    )
-});
-
-/// Words about cheapness, never in a product's name: "cheap tents", "а есть дешевле?".
-static CHEAPNESS_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    word_set(
-        "cheap cheaper cheapest inexpensive expensive pricier pricey affordable дешевле дороже \
-        дешевый дешевая дешевое дешевые дешевую дешево дешевого дешевых дешевенький недорогой \
-        недорогая недорогое недорогие недорогую недорого недорогих подешевле подороже",
-    )
-});
+static PRICE_WORDS: WordSet = LazyLock::new(|| words::set(|w| w.price_words));
+static CHEAPNESS_WORDS: WordSet = LazyLock::new(|| words::set(|w| w.cheapness_words));
 
 pub(super) fn search_terms(tokens: &[Token], used: &[bool], priced: bool) -> Vec<String> {
     let chatter = chatter(tokens);

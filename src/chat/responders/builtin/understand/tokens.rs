@@ -1,7 +1,9 @@
 //! A message cut into words, numbers as written ("10 000", "49,90", "1.5k", "300р"), currency
 //! signs and other symbols.
 
-use super::amount::{is_currency_word, multiplier};
+use std::collections::HashSet;
+
+use super::amount::{is_currency_after_number, is_thousands_of_money, multiplier};
 use crate::text;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -169,9 +171,9 @@ fn glued_suffix(chars: &[char], pos: usize) -> Option<(f64, bool, usize)> {
         None
     } else if let Some(multiplier) = multiplier(&suffix) {
         Some((multiplier, false, end))
-    } else if suffix == "тр" {
+    } else if is_thousands_of_money(&suffix) {
         Some((1000.0, true, end))
-    } else if suffix == "р" || is_currency_word(&suffix) {
+    } else if is_currency_after_number(&suffix) {
         Some((1.0, true, end))
     } else {
         None
@@ -201,6 +203,13 @@ pub(super) fn word_at(tokens: &[Token], i: usize) -> Option<&str> {
         .get(i)
         .filter(|t| t.kind == Kind::Word)
         .map(|t| t.key.as_str())
+}
+
+/// Whether the word or symbol at `i` is one of `list`.
+pub(super) fn is_listed_at(tokens: &[Token], i: usize, list: &HashSet<&str>) -> bool {
+    tokens.get(i).is_some_and(|t| {
+        matches!(t.kind, Kind::Word | Kind::Symbol) && list.contains(t.key.as_str())
+    })
 }
 
 /// Whether the space-separated words/symbols of `seq` start at `i`; the index after them if so.
