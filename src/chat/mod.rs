@@ -12,7 +12,6 @@ pub mod responders;
 mod session;
 mod stream;
 mod turn;
-pub mod understand;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

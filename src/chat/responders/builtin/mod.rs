@@ -2,6 +2,8 @@
 //! finds products in the catalog (word forms, price phrases, categories, brands), greets, and offers
 //! a human when it cannot help. English and Russian.
 
+mod understand;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -9,9 +11,9 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 
+use self::understand::{Intent, Understood, understand};
 use super::{ReplyPart, Responder, ResponderError, Turn};
 use crate::chat::cards;
-use crate::chat::understand::{Intent, Understood, understand};
 use crate::formation::{Formation, QuickReply};
 use crate::money;
 use crate::store::catalog::{self, Product, Search};
