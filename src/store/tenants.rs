@@ -5,8 +5,7 @@ use serde::Serialize;
 
 use super::{Result, StoreError, conflict_on_unique, json_column, now_ms};
 use crate::origin::AllowedOrigin;
-// Until the builtin responder, the demo and money name the vocabulary where it lives.
-pub use crate::vocab::{Locale, OverBudget, Position, Provider};
+use crate::vocab::{Locale, OverBudget, Position, Provider};
 
 /// A tenant as stored. Never holds a provider secret in clear.
 #[derive(Debug, Clone, Serialize)]

@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
 
 /// Within the engine: what answers (the responders, the cards they show, the builtin's reading
 /// of a message) sits below the engine that runs turns, and never reaches up into it.
-const BELOW_THE_ENGINE: &[&str] = &["responders", "cards", "understand"];
+const BELOW_THE_ENGINE: &[&str] = &["responders", "cards"];
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {

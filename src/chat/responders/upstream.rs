@@ -13,6 +13,7 @@ use reqwest::{Client, RequestBuilder, Response, StatusCode};
 
 use super::ResponderError;
 use crate::config;
+use crate::sync::lock;
 
 /// The shared HTTP client and what it knows about each tenant's upstream.
 pub struct Upstream {
@@ -236,7 +237,7 @@ impl Upstream {
 
     /// Counts a call's outcome for the tenant's breaker (also for answers that arrived but made no sense).
     pub fn record(&self, tenant_id: i64, ok: bool) {
-        let mut breakers = self.breakers.lock().expect("breakers");
+        let mut breakers = lock(&self.breakers);
         if ok {
             breakers.remove(&tenant_id);
             return;
@@ -253,7 +254,7 @@ impl Upstream {
     /// Refuses while the tenant's circuit is open; once it has cooled down, lets one call through
     /// (another failure opens it again at once).
     fn admit(&self, tenant_id: i64) -> Result<(), ResponderError> {
-        let mut breakers = self.breakers.lock().expect("breakers");
+        let mut breakers = lock(&self.breakers);
         let Some(b) = breakers.get_mut(&tenant_id) else {
             return Ok(());
         };

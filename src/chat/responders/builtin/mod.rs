@@ -18,9 +18,12 @@ use crate::formation::{Formation, QuickReply};
 use crate::money;
 use crate::store::catalog::{self, Product, Search};
 use crate::store::kb::{self, KbEntry};
-use crate::store::tenants::{Locale, Tenant};
+use crate::store::tenants::Tenant;
 use crate::store::{Db, StoreError};
+use crate::strings;
+use crate::sync::lock;
 use crate::text;
+use crate::vocab::Locale;
 
 /// Cards shown for one search.
 const CARDS: usize = 6;
@@ -60,16 +63,13 @@ impl Builtin {
 impl Shared {
     /// The tenant's facets, read at most every [`FACETS_FRESH`] (every search needs them).
     async fn facets(&self, tenant_id: i64) -> Result<Facets, StoreError> {
-        if let Some((at, facets)) = self.facets.lock().expect("facets").get(&tenant_id)
+        if let Some((at, facets)) = lock(&self.facets).get(&tenant_id)
             && at.elapsed() < FACETS_FRESH
         {
             return Ok(facets.clone());
         }
         let facets: Facets = Arc::new(self.db.read(move |c| catalog::facets(c, tenant_id)).await?);
-        self.facets
-            .lock()
-            .expect("facets")
-            .insert(tenant_id, (Instant::now(), facets.clone()));
+        lock(&self.facets).insert(tenant_id, (Instant::now(), facets.clone()));
         Ok(facets)
     }
 }
@@ -115,20 +115,21 @@ async fn answer(shared: &Shared, turn: &Turn) -> Result<Vec<ReplyPart>, StoreErr
     let (db, base_url) = (&shared.db, shared.base_url.as_str());
     let tenant = turn.tenant.clone();
     let locale = tenant.locale;
+    let say = strings::of(locale);
     let understood = understand(&turn.text);
     let mut parts;
     match understood.intent {
         Intent::Greeting => {
             let facets = shared.facets(tenant.id).await?;
             let categories = &facets.0;
-            parts = streamed(&say::greeting(locale, &tenant.name));
+            parts = streamed(&(say.welcome)(&tenant.name));
             if !categories.is_empty() {
                 parts.push(ReplyPart::Formation(Box::new(category_chips(categories))));
             }
         }
-        Intent::Thanks => parts = streamed(say::thanks(locale)),
+        Intent::Thanks => parts = streamed(say.thanks),
         Intent::Human => {
-            parts = streamed(say::handing_over(locale));
+            parts = streamed(say.handing_over);
             parts.push(ReplyPart::Handoff);
         }
         Intent::Search => {
@@ -141,7 +142,7 @@ async fn answer(shared: &Shared, turn: &Turn) -> Result<Vec<ReplyPart>, StoreErr
             parts = match found {
                 Found::Faq(entry) => streamed(&entry.body),
                 Found::Products { products, title } => {
-                    let mut p = streamed(&say::found(locale, products.len()));
+                    let mut p = streamed(&(say.found)(products.len()));
                     p.push(ReplyPart::Formation(Box::new(cards::cards(
                         &products, title, locale, base_url,
                     ))));
@@ -151,10 +152,10 @@ async fn answer(shared: &Shared, turn: &Turn) -> Result<Vec<ReplyPart>, StoreErr
                     let (id, query) = (tenant.id, turn.text.clone());
                     db.write(move |c| catalog::record_miss(c, id, &query))
                         .await?;
-                    let mut p = streamed(say::nothing(locale));
+                    let mut p = streamed(say.nothing_found);
                     let mut chips = vec![QuickReply {
-                        label: say::human_label(locale).into(),
-                        text: say::human_label(locale).into(),
+                        label: say.talk_to_a_human.into(),
+                        text: say.talk_to_a_human.into(),
                     }];
                     chips.extend(categories.iter().take(3).map(|c| QuickReply {
                         label: c.clone(),
@@ -283,13 +284,12 @@ fn title(
 ) -> Option<String> {
     let show =
         |major: f64| money::display(money::major_to_minor(major, currency), currency, locale);
-    let range = match (u.min_price, u.max_price, locale) {
-        (Some(lo), Some(hi), _) => Some(format!("{} – {}", show(lo), show(hi))),
-        (None, Some(hi), Locale::En) => Some(format!("under {}", show(hi))),
-        (None, Some(hi), Locale::Ru) => Some(format!("до {}", show(hi))),
-        (Some(lo), None, Locale::En) => Some(format!("from {}", show(lo))),
-        (Some(lo), None, Locale::Ru) => Some(format!("от {}", show(lo))),
-        (None, None, _) => None,
+    let say = strings::of(locale);
+    let range = match (u.min_price, u.max_price) {
+        (Some(lo), Some(hi)) => Some(format!("{} – {}", show(lo), show(hi))),
+        (None, Some(hi)) => Some((say.under)(&show(hi))),
+        (Some(lo), None) => Some((say.from)(&show(lo))),
+        (None, None) => None,
     };
     match (category, range) {
         (Some(c), Some(r)) => Some(format!("{c} {r}")),
@@ -301,70 +301,5 @@ fn title(
                 .map(|f| f.to_uppercase().chain(chars).collect())
         }
         (None, None) => None,
-    }
-}
-
-/// What the built-in responder says, in each locale.
-mod say {
-    use crate::store::tenants::Locale;
-
-    pub fn greeting(locale: Locale, shop: &str) -> String {
-        match locale {
-            Locale::En => format!(
-                "Hi! I'm the {shop} assistant. Ask me about products, prices, delivery or returns — or pick a category:"
-            ),
-            Locale::Ru => format!(
-                "Здравствуйте! Я помощник магазина «{shop}». Спросите о товарах, ценах, доставке или возврате — или выберите раздел:"
-            ),
-        }
-    }
-
-    pub fn thanks(locale: Locale) -> &'static str {
-        match locale {
-            Locale::En => "You're welcome! Ask me anytime.",
-            Locale::Ru => "Пожалуйста! Обращайтесь.",
-        }
-    }
-
-    pub fn handing_over(locale: Locale) -> &'static str {
-        match locale {
-            Locale::En => {
-                "Of course — I've asked a member of our team to join. They'll answer here."
-            }
-            Locale::Ru => "Конечно — я позвал сотрудника, он ответит здесь.",
-        }
-    }
-
-    pub fn human_label(locale: Locale) -> &'static str {
-        match locale {
-            Locale::En => "Talk to a human",
-            Locale::Ru => "Позвать человека",
-        }
-    }
-
-    pub fn nothing(locale: Locale) -> &'static str {
-        match locale {
-            Locale::En => {
-                "I couldn't find anything for that. Could you put it in other words? I can also connect you with a person."
-            }
-            Locale::Ru => {
-                "Ничего не нашлось. Попробуйте сформулировать иначе — или я позову сотрудника."
-            }
-        }
-    }
-
-    pub fn found(locale: Locale, n: usize) -> String {
-        match locale {
-            Locale::En if n == 1 => "Here's one product that matches:".into(),
-            Locale::En => format!("Here are {n} products that match:"),
-            Locale::Ru => {
-                let word = match (n % 10, n % 100) {
-                    (1, r) if r != 11 => "подходящий товар",
-                    (2..=4, r) if !(12..=14).contains(&r) => "подходящих товара",
-                    _ => "подходящих товаров",
-                };
-                format!("Вот {n} {word}:")
-            }
-        }
     }
 }
