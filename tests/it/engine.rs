@@ -84,25 +84,9 @@ async fn setup_on(
     (dir, db, engine, shutdown, Arc::new(tenant))
 }
 
-async fn post(db: &Db, engine: &Engine, tenant: &Arc<Tenant>) -> keepstar::chat::Posted {
-    let id = tenant.id;
-    let (visitor, _) = db
-        .write(move |c| conversations::resolve_visitor(c, id, None))
-        .await
-        .unwrap();
-    engine
-        .post(
-            tenant.clone(),
-            visitor,
-            Incoming {
-                text: "hi there".into(),
-                client_id: "c1".into(),
-                conversation: None,
-                page: Page::default(),
-            },
-        )
-        .await
-        .unwrap()
+async fn post(db: &Db, engine: &Engine, tenant: &Arc<Tenant>) -> Posted {
+    let visitor = new_visitor(db, tenant).await;
+    say(engine, tenant, &visitor, "hi there", "c1").await
 }
 
 async fn stored(db: &Db, conversation: i64, tenant: i64) -> Vec<(String, String, String)> {
