@@ -120,6 +120,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(assets::routes(state.demo))
         .fallback(|| async { ApiError::not_found("route") })
+        // Every refusal in the one error shape, whichever router or layer above it answered.
+        .layer(axum::middleware::from_fn(error::shape_refusals))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
