@@ -1,6 +1,7 @@
 //! The one error shape: `{"error":{"code","message"}}` with the right status, for the handlers'
 //! refusals, the extractors' rejections, a panic, and whatever axum or a layer answers itself.
 
+use std::any::Any;
 use std::fmt::Display;
 
 use axum::body::{Body, HttpBody};
@@ -261,4 +262,15 @@ async fn small_text(body: Body) -> Option<String> {
     }
     let bytes = axum::body::to_bytes(body, KEEP_TEXT as usize).await.ok()?;
     Some(String::from_utf8_lossy(&bytes).trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// The answer to a request whose handler panicked: a 500 in the error shape, the panic logged
+/// in the request's span.
+pub fn panicked(panic: Box<dyn Any + Send>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic");
+    ApiError::internal(format_args!("the handler panicked: {what}")).into_response()
 }
