@@ -1,10 +1,11 @@
 //! A turn: the tenant's responder answers one visitor message, its parts stream to the
 //! conversation's subscribers, and the reply is stored with its formation, timings and cost.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 
 use super::event::{ChatEvent, HandoffState};
 use super::responders::{ReplyPart, Turn, Usage};
@@ -38,7 +39,30 @@ impl Inner {
         };
         {
             let _guard = turn_lock.lock().await;
-            self.answer(turn, &reply_id).await;
+            let locale = turn.tenant.locale;
+            // A panic ends this turn alone: the visitor is told, and the conversation goes on.
+            let answered = AssertUnwindSafe(self.answer(turn, &reply_id))
+                .catch_unwind()
+                .await;
+            if let Err(panic) = answered {
+                tracing::error!(conversation = %conv.public_id, panic = panic_text(&*panic), "the turn panicked");
+                self.bus.publish(
+                    conv.id,
+                    &ChatEvent::Typing {
+                        role: Role::Assistant,
+                        on: false,
+                    },
+                );
+                self.bus.publish(
+                    conv.id,
+                    &ChatEvent::Error {
+                        message_id: Some(reply_id.clone()),
+                        code: "internal",
+                        message: strings::of(locale).reply_failed.into(),
+                        retryable: true,
+                    },
+                );
+            }
         }
         let mut locks = lock(&self.turn_locks);
         if Arc::strong_count(&turn_lock) == 2 {
@@ -214,4 +238,12 @@ impl Inner {
             }
         }
     }
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic")
 }

@@ -29,6 +29,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt as _;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -120,6 +121,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(assets::routes(state.demo))
         .fallback(|| async { ApiError::not_found("route") })
+        // Every refusal in the one error shape, whichever route, extractor or layer answered it.
+        .layer(axum::middleware::from_fn(error::shape_refusals))
+        // A panicking handler answers 500 and the server goes on.
+        .layer(CatchPanicLayer::custom(error::panicked))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -1,14 +1,14 @@
 //! The public widget API (SPEC §5): sessions, messages, the event stream, history, product
 //! details and the handoff request.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::error::{ApiError, ApiJson};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use super::handover::Handover;
 use super::limits::Key;
 use super::session::{ClientIp, WidgetSession};
@@ -229,7 +229,7 @@ async fn conversation_of(
 pub async fn events(
     State(state): State<AppState>,
     session: WidgetSession,
-    Query(q): Query<ConversationQuery>,
+    ApiQuery(q): ApiQuery<ConversationQuery>,
     headers: HeaderMap,
     handover: Option<Handover>,
 ) -> Result<Response, ApiError> {
@@ -266,7 +266,7 @@ pub struct History {
 pub async fn history(
     State(state): State<AppState>,
     session: WidgetSession,
-    Query(q): Query<HistoryQuery>,
+    ApiQuery(q): ApiQuery<HistoryQuery>,
 ) -> Result<axum::Json<History>, ApiError> {
     let limit = q.limit.unwrap_or(50);
     let transcript = state
@@ -292,7 +292,7 @@ pub struct ProductDetail {
 pub async fn product(
     State(state): State<AppState>,
     session: WidgetSession,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<ProductDetail>, ApiError> {
     let tenant_id = session.tenant.id;
     let product = state

@@ -24,6 +24,15 @@ pub struct TestApp {
 
 /// Extra lines for keepstar.toml (top-level keys first, then tables such as `[limits]`).
 pub async fn spawn_with(extra_config: &str) -> TestApp {
+    spawn_configured(extra_config, |state| state).await
+}
+
+/// A server over state that `adapt` changed first (to give it an engine of the test's own).
+pub async fn spawn_adapted(adapt: impl FnOnce(AppState) -> AppState) -> TestApp {
+    spawn_configured(TEST_LIMITS, adapt).await
+}
+
+async fn spawn_configured(extra_config: &str, adapt: impl FnOnce(AppState) -> AppState) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = keepstar::config::initial_file("https://chat.example.com", Path::new("data"));
     if extra_config.contains("trusted_proxies") {
@@ -42,7 +51,7 @@ pub async fn spawn_with(extra_config: &str) -> TestApp {
     let config = format!("{top}\n{config}\n{table}\n");
     std::fs::write(dir.path().join("keepstar.toml"), config).unwrap();
     std::fs::create_dir(dir.path().join("data")).unwrap();
-    let app = start(dir).await;
+    let app = start(dir, adapt).await;
     keepstar::demo::ensure(&app.db, ORIGIN).await.unwrap();
     app
 }
@@ -102,12 +111,12 @@ impl std::io::Write for LogSink {
     }
 }
 
-async fn start(dir: tempfile::TempDir) -> TestApp {
+async fn start(dir: tempfile::TempDir, adapt: impl FnOnce(AppState) -> AppState) -> TestApp {
     log_buffer();
     let config = Config::load(&dir.path().join("keepstar.toml"), &Overrides::default()).unwrap();
     let db = Db::open(&config.db_path(), OnOpen::Migrate).unwrap();
     let shutdown = CancellationToken::new();
-    let state = AppState::build(db.clone(), config, shutdown.clone(), true).unwrap();
+    let state = adapt(AppState::build(db.clone(), config, shutdown.clone(), true).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(server::serve(state, listener, shutdown.clone()));
@@ -130,7 +139,7 @@ impl TestApp {
             .unwrap()
             .unwrap()
             .unwrap();
-        start(self.dir).await
+        start(self.dir, |state| state).await
     }
 
     /// Shuts down and says how long serve took to return.

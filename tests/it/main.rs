@@ -13,6 +13,7 @@ mod import;
 mod keys;
 mod layers;
 mod openai;
+mod panics;
 mod providers;
 mod schema;
 mod support;

@@ -5,19 +5,24 @@ use serde_json::{Value, json};
 use crate::app::{self, ORIGIN};
 
 async fn error(res: reqwest::Response) -> (u16, String) {
+    let (status, code, _) = refusal(res).await;
+    (status, code)
+}
+
+/// The status, `code` and message of a refusal in the error shape.
+async fn refusal(res: reqwest::Response) -> (u16, String, String) {
     let status = res.status().as_u16();
     let body: Value = res.json().await.expect("errors are JSON");
     let code = body["error"]["code"]
         .as_str()
         .expect("error.code")
         .to_owned();
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "error.message: {body}"
-    );
-    (status, code)
+    let message = body["error"]["message"]
+        .as_str()
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| panic!("error.message: {body}"))
+        .to_owned();
+    (status, code, message)
 }
 
 #[tokio::test]
@@ -273,6 +278,89 @@ async fn bad_bodies_get_the_error_shape() {
     assert_eq!(
         error(app.get("/api/v1/nothing").send().await.unwrap()).await,
         (404, "not_found".into())
+    );
+}
+
+#[tokio::test]
+async fn bad_queries_paths_and_methods_get_the_error_shape() {
+    let app = app::spawn().await;
+    let s = app.session("demo", None).await;
+    let conv = app.converse(&s, "hi").await;
+    let get = |path: &str| app.get(path).bearer_auth(&s.token).send();
+    for (path, says) in [
+        ("/api/v1/messages?limit=x".to_owned(), "limit"),
+        (
+            "/api/v1/messages?limit=1&limit=1".to_owned(),
+            "duplicate field `limit`",
+        ),
+        (
+            format!("/api/v1/events?conversation={conv}&last_event_id=-1"),
+            "last_event_id",
+        ),
+    ] {
+        let (status, code, message) = refusal(get(&path).await.unwrap()).await;
+        assert_eq!((status, code.as_str()), (400, "invalid_query"), "{path}");
+        assert!(message.contains(says), "{path}: {message}");
+    }
+    let (status, code, message) = refusal(get("/api/v1/products/%FF%FE").await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (400, "invalid_path"));
+    assert!(message.contains("UTF-8"), "{message}");
+
+    // axum's method routing answers 405 itself, on the API and off it; it keeps its Allow.
+    for (method, path, allow) in [
+        (reqwest::Method::PUT, "/api/v1/sessions", "POST"),
+        (reqwest::Method::DELETE, "/api/v1/messages", "GET"),
+        (reqwest::Method::POST, "/healthz", "GET"),
+    ] {
+        let res = app
+            .http
+            .request(method.clone(), format!("{}{path}", app.url))
+            .header("origin", ORIGIN)
+            .send()
+            .await
+            .unwrap();
+        let allowed = res.headers()["allow"].to_str().unwrap().to_owned();
+        assert!(allowed.contains(allow), "{method} {path}: Allow {allowed}");
+        let (status, code, message) = refusal(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (405, "method_not_allowed"),
+            "{method} {path}"
+        );
+        assert!(message.contains("Allow"), "{message}");
+    }
+}
+
+/// A future handler that takes axum's own extractor, not the wrapper, still refuses in the shape.
+#[tokio::test]
+async fn the_shape_layer_catches_what_a_handler_did_not_wrap() {
+    use axum::extract::Query;
+    use tower::ServiceExt as _;
+    let router = axum::Router::new()
+        .route(
+            "/q",
+            axum::routing::get(
+                |Query(_): Query<std::collections::HashMap<String, u32>>| async { "ok" },
+            ),
+        )
+        .layer(axum::middleware::from_fn(
+            keepstar::server::error::shape_refusals,
+        ));
+    let request = axum::http::Request::get("/q?n=x")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = router.oneshot(request).await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "bad_request", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("query string"),
+        "{body}"
     );
 }
 
