@@ -16,7 +16,7 @@ use crate::store::tenants::Tenant;
 use crate::store::usage;
 use crate::strings;
 use crate::sync::lock;
-use crate::vocab::Provider;
+use crate::vocab::{Locale, Provider};
 
 impl Engine {
     /// Runs the turn after the ones before it in its conversation; returns the reply's id.
@@ -45,23 +45,9 @@ impl Inner {
                 .catch_unwind()
                 .await;
             if let Err(panic) = answered {
-                tracing::error!(conversation = %conv.public_id, panic = panic_text(&*panic), "the turn panicked");
-                self.bus.publish(
-                    conv.id,
-                    &ChatEvent::Typing {
-                        role: Role::Assistant,
-                        on: false,
-                    },
-                );
-                self.bus.publish(
-                    conv.id,
-                    &ChatEvent::Error {
-                        message_id: Some(reply_id.clone()),
-                        code: "internal",
-                        message: strings::of(locale).reply_failed.into(),
-                        retryable: true,
-                    },
-                );
+                tracing::error!(conversation = %conv.public_id, panic = crate::sync::panic_message(&*panic), "the turn panicked");
+                self.bus.publish(conv.id, &typing(false));
+                self.bus.publish(conv.id, &reply_failed(&reply_id, locale));
             }
         }
         let mut locks = lock(&self.turn_locks);
@@ -103,10 +89,7 @@ impl Inner {
         let publish = |event: ChatEvent| {
             self.bus.publish(conv.id, &event);
         };
-        publish(ChatEvent::Typing {
-            role: Role::Assistant,
-            on: true,
-        });
+        publish(typing(true));
         let mut text = String::new();
         let mut formation: Option<Formation> = None;
         let mut first_token_ms = None;
@@ -204,10 +187,7 @@ impl Inner {
                 })
                 .await
         };
-        publish(ChatEvent::Typing {
-            role: Role::Assistant,
-            on: false,
-        });
+        publish(typing(false));
         match (stored, failure) {
             (Ok(message), None) => {
                 if handoff {
@@ -229,21 +209,25 @@ impl Inner {
             }),
             (Err(e), _) => {
                 tracing::error!(conversation = %conv.public_id, error = %e, "storing a reply failed");
-                publish(ChatEvent::Error {
-                    message_id: Some(reply_id.to_owned()),
-                    code: "internal",
-                    message: strings::of(turn.tenant.locale).reply_failed.into(),
-                    retryable: true,
-                });
+                publish(reply_failed(reply_id, turn.tenant.locale));
             }
         }
     }
 }
 
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
-    panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a panic")
+fn typing(on: bool) -> ChatEvent {
+    ChatEvent::Typing {
+        role: Role::Assistant,
+        on,
+    }
+}
+
+/// The reply could not be finished or kept; the visitor may try again.
+fn reply_failed(reply_id: &str, locale: Locale) -> ChatEvent {
+    ChatEvent::Error {
+        message_id: Some(reply_id.to_owned()),
+        code: "internal",
+        message: strings::of(locale).reply_failed.into(),
+        retryable: true,
+    }
 }

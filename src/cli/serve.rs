@@ -21,6 +21,9 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
+        // A panic is contained where it is caught; where it happened goes to the log, not to a
+        // plain-text stderr line outside it.
+        std::panic::set_hook(Box::new(|info| tracing::error!(panic = %info, "panicked")));
         let mut overrides = ctx.overrides.clone();
         overrides.listen = self.listen;
         overrides.public_url = self.public_url;

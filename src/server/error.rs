@@ -267,10 +267,6 @@ async fn small_text(body: Body) -> Option<String> {
 /// The answer to a request whose handler panicked: a 500 in the error shape, the panic logged
 /// in the request's span.
 pub fn panicked(panic: Box<dyn Any + Send>) -> Response {
-    let what = panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a panic");
+    let what = crate::sync::panic_message(&*panic);
     ApiError::internal(format_args!("the handler panicked: {what}")).into_response()
 }

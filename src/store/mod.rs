@@ -378,13 +378,9 @@ fn in_savepoint<T>(
     keep: bool,
 ) -> Result<T> {
     savepoint(tx, "SAVEPOINT write")?;
-    // A panicking write fails alone, as it did on a blocking task (release builds abort).
+    // A panicking write fails alone, and the writer thread goes on.
     let out = std::panic::catch_unwind(AssertUnwindSafe(|| f(tx))).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+        let what = crate::sync::panic_message(&*panic);
         Err(StoreError::Task(format!(
             "a database write panicked: {what}"
         )))
