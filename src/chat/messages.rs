@@ -10,8 +10,10 @@ use crate::store::conversations::{
 };
 use crate::store::tenants::Tenant;
 
-/// The longest `client_id` a widget may send.
-const MAX_CLIENT_ID: usize = 100;
+/// The longest `client_id` a widget may send, in characters.
+pub const MAX_CLIENT_ID: usize = 100;
+/// The most messages one page of history holds.
+pub const MAX_HISTORY_PAGE: i64 = 100;
 
 /// A visitor's message as posted.
 pub struct Incoming {
@@ -51,7 +53,7 @@ impl Engine {
         mut incoming: Incoming,
     ) -> Result<Posted, ChatError> {
         incoming.text = self.checked_text(&incoming.text)?;
-        if incoming.client_id.is_empty() || incoming.client_id.len() > MAX_CLIENT_ID {
+        if !(1..=MAX_CLIENT_ID).contains(&incoming.client_id.chars().count()) {
             return Err(ChatError::invalid(
                 "invalid_client_id",
                 format!("client_id must be 1-{MAX_CLIENT_ID} characters."),
@@ -143,7 +145,8 @@ impl Engine {
             .await?)
     }
 
-    /// Up to `limit` (1-100) of the conversation's messages before `before`, oldest first.
+    /// Up to `limit` (1 to [`MAX_HISTORY_PAGE`]) of the conversation's messages before
+    /// `before`, oldest first.
     pub async fn history(
         &self,
         visitor: &Visitor,
@@ -151,6 +154,12 @@ impl Engine {
         before: Option<String>,
         limit: i64,
     ) -> Result<Transcript, ChatError> {
+        if !(1..=MAX_HISTORY_PAGE).contains(&limit) {
+            return Err(ChatError::invalid(
+                "invalid_limit",
+                format!("limit must be 1-{MAX_HISTORY_PAGE}."),
+            ));
+        }
         let Some(conv) = self.conversation(visitor, conversation).await? else {
             return Ok(Transcript {
                 conversation: None,
@@ -159,7 +168,6 @@ impl Engine {
                 position: None,
             });
         };
-        let limit = limit.clamp(1, 100);
         // Taken before reading, so whatever is stored after the read is replayed from the stream.
         let position = self.inner.bus.position(conv.id).await;
         let read = conv.clone();

@@ -23,7 +23,7 @@ use self::bus::EventBus;
 use crate::store::{Db, StoreError};
 
 pub use self::handoff::Operator;
-pub use self::messages::{Incoming, Posted, Transcript};
+pub use self::messages::{Incoming, MAX_CLIENT_ID, MAX_HISTORY_PAGE, Posted, Transcript};
 pub use self::responders::Responders;
 pub use self::session::{Opened, Opening};
 pub use self::stream::Delivery;

@@ -70,7 +70,7 @@ pub struct WidgetConfig {
 /// Opens a visitor session for a tenant's public key, from one of the tenant's allowed origins.
 #[utoipa::path(post, path = "/api/v1/sessions", request_body = SessionRequest,
     responses((status = 200, body = SessionResponse), (status = 401, description = "unknown tenant or key"),
-        (status = 403, description = "origin not allowed"), (status = 429, description = "rate limited")))]
+        (status = 403, description = "origin not allowed"), (status = 429, description = "rate limited; `Retry-After` says when to try again")))]
 pub async fn create_session(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -156,8 +156,11 @@ pub struct Posted {
 /// Stores the visitor's message, then answers on the event stream (or, with
 /// `Accept: text/event-stream`, in this response).
 #[utoipa::path(post, path = "/api/v1/messages", request_body = PostMessage, security(("session" = [])),
-    responses((status = 202, body = Posted), (status = 413, description = "body too large"),
-        (status = 422, description = "empty or too long"), (status = 429, description = "rate limited")))]
+    responses((status = 202, body = Posted),
+        (status = 200, content_type = "text/event-stream", description = "with `Accept: text/event-stream`: the turn's events, from the message's echo to the reply's `done` or `error`"),
+        (status = 404, description = "no such conversation"),
+        (status = 422, description = "empty or too long (`empty_message`, `message_too_long`), or a bad `client_id` (`invalid_client_id`)"),
+        (status = 429, description = "rate limited; `Retry-After` says when to try again")))]
 pub async fn post_message(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -262,7 +265,8 @@ pub struct History {
 
 /// The conversation's stored messages, so a reload shows them.
 #[utoipa::path(get, path = "/api/v1/messages", params(HistoryQuery), security(("session" = [])),
-    responses((status = 200, body = History), (status = 404, description = "no such conversation")))]
+    responses((status = 200, body = History), (status = 404, description = "no such conversation"),
+        (status = 422, description = "`limit` outside 1-100 (`invalid_limit`)")))]
 pub async fn history(
     State(state): State<AppState>,
     session: WidgetSession,

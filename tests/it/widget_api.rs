@@ -279,6 +279,98 @@ async fn bad_bodies_get_the_error_shape() {
         error(app.get("/api/v1/nothing").send().await.unwrap()).await,
         (404, "not_found".into())
     );
+    // serde reads a struct from an array of its fields; no request body is one.
+    assert_eq!(
+        error(
+            post(r#"["hi", "c4"]"#.into(), "application/json")
+                .await
+                .unwrap()
+        )
+        .await,
+        (422, "invalid_request".into())
+    );
+    // client_id is counted in characters, as the document's maxLength is.
+    let wide = json!({ "text": "hi", "client_id": "я".repeat(100) }).to_string();
+    let res = post(wide, "application/json").await.unwrap();
+    assert_eq!(res.status(), 202);
+}
+
+/// The OpenAPI document names every refusal each operation can give, in the error shape, and the
+/// bounds the server checks (the rules and constants it is generated from are the server's).
+#[tokio::test]
+async fn the_document_says_what_the_server_answers() {
+    let app = app::spawn().await;
+    let doc: Value = app
+        .get("/api/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, op) in operations.as_object().unwrap() {
+            let documented = op["responses"].as_object().unwrap();
+            let mut expected = vec!["500"];
+            if op.get("requestBody").is_some() {
+                expected.extend(["400", "413", "415", "422"]);
+            }
+            if op.get("parameters").is_some() {
+                expected.push("400");
+            }
+            if op.get("security").is_some() {
+                expected.extend(["401", "403"]);
+            }
+            for status in expected {
+                assert!(
+                    documented.contains_key(status),
+                    "{method} {path} does not document {status}"
+                );
+            }
+            for (status, response) in documented.iter().filter(|(s, _)| s.as_str() >= "400") {
+                assert_eq!(
+                    response["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}"
+                );
+            }
+            for parameter in op["parameters"].as_array().into_iter().flatten() {
+                assert!(
+                    parameter["schema"]["type"].is_string(),
+                    "{method} {path}: a parameter is absent or has a value, never null: {parameter}"
+                );
+            }
+        }
+    }
+    let message = &doc["components"]["schemas"]["PostMessage"]["properties"];
+    assert_eq!(
+        message["text"]["maxLength"], 4000,
+        "the configured max_message_chars"
+    );
+    assert_eq!(message["text"]["minLength"], 1);
+    assert_eq!(message["client_id"]["minLength"], 1);
+    assert_eq!(
+        message["client_id"]["maxLength"],
+        keepstar::chat::MAX_CLIENT_ID
+    );
+    let shape = &doc["components"]["schemas"]["ErrorBody"];
+    assert_eq!(shape["required"], json!(["error"]), "{shape}");
+    // A history page is 1-100 messages, as documented; outside that, a refusal.
+    let s = app.session("demo", None).await;
+    let history = |limit: &str| {
+        app.get(&format!("/api/v1/messages?limit={limit}"))
+            .bearer_auth(&s.token)
+            .send()
+    };
+    assert_eq!(history("100").await.unwrap().status(), 200);
+    assert_eq!(
+        error(history("101").await.unwrap()).await,
+        (422, "invalid_limit".into())
+    );
+    assert_eq!(
+        error(history("0").await.unwrap()).await,
+        (422, "invalid_limit".into())
+    );
 }
 
 #[tokio::test]
