@@ -1,12 +1,14 @@
 //! The offline demo: two tenants (English and Russian) with a shipped catalog and FAQ.
 
+use crate::accounts::{self, AccountError};
 use crate::import::{self, CatalogFormat, KbFormat};
 use crate::money;
 use crate::origin::AllowedOrigin;
+use crate::store::admins;
 use crate::store::catalog::Product;
 use crate::store::tenants::{self, Tenant, TenantPatch};
 use crate::store::{Db, StoreError, audit, catalog, kb, keys};
-use crate::vocab::Locale;
+use crate::vocab::{Locale, Role};
 
 /// The demo's shipped files: its catalog and FAQ, the shop page's stylesheet and images.
 #[derive(rust_embed::Embed)]
@@ -20,6 +22,28 @@ fn file(name: &str) -> String {
     Files::get(name)
         .map(|f| String::from_utf8_lossy(&f.data).into_owned())
         .unwrap_or_default()
+}
+
+/// The demo's owner, made when missing.
+pub const OWNER: &str = "owner@demo.keepstar.invalid";
+
+/// A one-time sign-in link for the demo's owner, who is made the first time.
+pub async fn admin_link(db: &Db, public_url: &str) -> Result<String, AccountError> {
+    let known = {
+        let email = OWNER.to_owned();
+        db.read(move |c| admins::find_by_email(c, &email)).await?
+    };
+    if known.is_none() {
+        let owner = accounts::NewMember {
+            email: OWNER.into(),
+            name: Some("Demo owner".into()),
+            role: Role::Owner,
+            tenants: Vec::new(),
+            password: None,
+        };
+        accounts::add(db, owner, "demo").await?;
+    }
+    accounts::sign_in_link(db, public_url, OWNER, "demo").await
 }
 
 /// Creates the demo tenants when missing (the catalog, the FAQ, a public key, and the public

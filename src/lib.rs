@@ -1,5 +1,6 @@
 //! keepstar: a self-hosted AI chat widget appliance. The binary and the tests share this library.
 
+pub mod accounts;
 pub mod chat;
 pub mod cli;
 pub mod config;

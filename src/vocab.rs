@@ -88,6 +88,12 @@ named!(
     Position, "position" { Right = "right", Left = "left" }
 );
 
+named!(
+    /// What a member of the team may do in the admin: an owner everything, an operator the
+    /// conversations and inbox of the tenants named for them.
+    Role, "role" { Owner = "owner", Operator = "operator" }
+);
+
 /// A secret value: redacted in `Debug`, so it cannot reach a log by accident.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]

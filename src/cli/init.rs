@@ -31,7 +31,8 @@ impl InitArgs {
             }));
         }
         output::write_stdout(&format!(
-            "wrote {}\ncreated {}\nnext: keepstar tenant add SLUG --name NAME --origin https://your.site\n",
+            "wrote {}\ncreated {}\nnext: keepstar tenant add SLUG --name NAME --origin https://your.site\n\
+             and:  keepstar admin add you@your.site, then keepstar admin link you@your.site to sign in to the admin\n",
             path.display(),
             db.display()
         ))

@@ -1,5 +1,6 @@
 //! The `keepstar` command line: one file per subcommand group.
 
+mod admin;
 mod backup;
 mod catalog;
 mod doctor;
@@ -18,7 +19,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Overrides};
 use crate::store::{Db, OnOpen, StoreError};
-use crate::vocab::{Locale, Named, OverBudget, Position, Provider};
+use crate::vocab::{Locale, Named, OverBudget, Position, Provider, Role};
 
 /// A self-hosted AI chat widget: one binary, one script tag, answers from your own catalog.
 #[derive(Debug, Parser)]
@@ -58,6 +59,9 @@ pub enum Command {
     /// Issue, list and revoke API keys.
     #[command(subcommand)]
     Key(key::KeyCommand),
+    /// The team: owners and operators who use the admin, and their one-time sign-in links.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Import a tenant's product catalog.
     #[command(subcommand)]
     Catalog(catalog::CatalogCommand),
@@ -143,6 +147,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Kb(cmd) => cmd.run(&ctx).await,
         Command::Tenant(cmd) => cmd.run(&ctx).await,
         Command::Key(cmd) => cmd.run(&ctx).await,
+        Command::Admin(cmd) => cmd.run(&ctx).await,
         Command::Snippet(args) => args.run(&ctx).await,
         Command::Migrate(args) => args.run(&ctx).await,
         Command::Backup(args) => args.run(&ctx).await,
@@ -191,7 +196,13 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
         if let Some(c) = cause.downcast_ref::<ConfigError>() {
             return c.hint.clone();
         }
-        match cause.downcast_ref::<StoreError>()? {
+        let store = cause.downcast_ref::<StoreError>().or_else(|| {
+            match cause.downcast_ref::<crate::accounts::AccountError>()? {
+                crate::accounts::AccountError::Store(e) => Some(e),
+                _ => None,
+            }
+        });
+        match store? {
             StoreError::Outdated { .. } => {
                 Some("back up with `keepstar backup FILE`, then run `keepstar migrate`".into())
             }
@@ -200,6 +211,9 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
             }
             StoreError::NotFound(what) if what.starts_with("tenant") => {
                 Some("`keepstar tenant list` shows the tenants".into())
+            }
+            StoreError::NotFound(what) if what.starts_with("admin") => {
+                Some("`keepstar admin list` shows the team".into())
             }
             StoreError::NotFound(what) if what.starts_with("key") => {
                 Some("`keepstar key list SLUG` shows a tenant's keys".into())
@@ -242,4 +256,4 @@ macro_rules! flag_values {
         }
     )*};
 }
-flag_values!(Locale, Provider, OverBudget, Position);
+flag_values!(Locale, Provider, OverBudget, Position, Role);

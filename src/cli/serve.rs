@@ -38,9 +38,12 @@ impl ServeArgs {
         let path = super::existing_db(&config)?;
         let _lock = backup::lock(&path)?;
         let db = Db::open(&path, OnOpen::Migrate)?;
-        if self.demo {
+        let admin_link = if self.demo {
             crate::demo::ensure(&db, &config.public_url).await?;
-        }
+            Some(crate::demo::admin_link(&db, &config.public_url).await?)
+        } else {
+            None
+        };
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| {
@@ -51,9 +54,10 @@ impl ServeArgs {
         let (public_url, listen) = (config.public_url.clone(), config.listen);
         let state = AppState::build(db, config, shutdown.clone(), self.demo)?;
         eprintln!("keepstar is listening on http://{listen} (public URL {public_url})");
-        if self.demo {
+        if let Some(link) = admin_link {
             println!("demo shop:    {public_url}/demo");
             println!("Russian demo: {public_url}/demo?lang=ru");
+            println!("admin:        {link}  (a one-time sign-in link, 15 minutes)");
         }
         let signal = shutdown.clone();
         tokio::spawn(async move {

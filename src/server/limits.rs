@@ -18,6 +18,9 @@ pub enum Key {
     Messages(IpAddr),
     Visitor(i64),
     Tenant(i64),
+    /// Sign-ins to the admin from one address, and for one account (a hash of its email).
+    SignInAddress(IpAddr),
+    SignInAccount(u64),
 }
 
 struct Bucket {

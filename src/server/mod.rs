@@ -1,5 +1,6 @@
 //! The HTTP server: the widget API, the widget's files, health checks and the OpenAPI document.
 
+mod admin;
 pub mod assets;
 mod cors;
 pub mod error;
@@ -120,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(assets::routes(state.demo))
+        .merge(admin::routes(&state))
         .fallback(|| async { ApiError::not_found("route") })
         // Every refusal in the one error shape, whichever route, extractor or layer answered it.
         .layer(axum::middleware::from_fn(error::shape_refusals))

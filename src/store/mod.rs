@@ -2,6 +2,8 @@
 //! a small read pool, and sync repository functions per aggregate. The only async boundary is
 //! [`Db::read`] / [`Db::write`].
 
+pub mod admins;
+pub mod analytics;
 pub mod audit;
 pub mod backup;
 pub mod catalog;
@@ -103,7 +105,8 @@ stored_by_name!(
     crate::vocab::Locale,
     crate::vocab::Provider,
     crate::vocab::OverBudget,
-    crate::vocab::Position
+    crate::vocab::Position,
+    crate::vocab::Role
 );
 
 /// What an import did (or, in a dry run, would do).

@@ -9,7 +9,7 @@ const LAYERS: &[&[&str]] = &[
     &["vocab", "sync", "token", "text", "formation", "origin"],
     &["strings", "config", "seal", "money"],
     &["store"],
-    &["import"],
+    &["import", "accounts"],
     &["chat", "demo"],
     &["server"],
     &["cli"],

@@ -1,5 +1,6 @@
 //! The one integration-test binary: the real `keepstar` binary in temp dirs, and the library.
 
+mod admin;
 mod anthropic;
 mod app;
 mod backup;

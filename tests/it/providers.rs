@@ -1,9 +1,6 @@
 //! Provider settings around the responders: keys stored sealed, `keepstar doctor`, and the
 //! monthly budget.
 
-use std::io::Write;
-use std::process::Stdio;
-
 use keepstar::store::tenants::TenantPatch;
 use keepstar::store::usage;
 use keepstar::vocab::{OverBudget, Provider};
@@ -16,26 +13,10 @@ use crate::support::{Kit, contains};
 const KEY: &str = "sk-proj-keepstar-test-Zq8xW2vR7tL0";
 
 fn set_key(kit: &Kit, key: &str) -> crate::support::Run {
-    let mut child = kit
-        .command()
-        .args(["tenant", "set", "shop", "--api-key-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{key}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    crate::support::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    kit.run_stdin(
+        &["tenant", "set", "shop", "--api-key-stdin"],
+        &format!("{key}\n"),
+    )
 }
 
 #[test]
