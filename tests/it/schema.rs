@@ -46,6 +46,7 @@ fn an_empty_database_migrates_to_the_whole_data_model() {
         "admin_users",
         "admin_user_tenants",
         "admin_sessions",
+        "admin_sign_in_links",
         "audit_log",
         "analytics_daily",
         "search_misses",
@@ -81,6 +82,7 @@ fn every_tenant_owned_table_carries_tenant_id() {
         "admin_users",
         "admin_user_tenants",
         "admin_sessions",
+        "admin_sign_in_links",
         "audit_log",
         "refinery_schema_history",
     ];
