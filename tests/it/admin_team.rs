@@ -33,6 +33,19 @@ async fn with_owner() -> (TestApp, Signed) {
     (app, anna)
 }
 
+/// An operator of the demo tenant, op, signed in.
+async fn with_operator(app: &TestApp) -> Signed {
+    member(
+        app,
+        "op@shop.example",
+        Role::Operator,
+        &["demo"],
+        Some(PASSWORD),
+    )
+    .await;
+    signed_in(app, "op@shop.example", PASSWORD).await
+}
+
 /// Posts a form as the signed-in browser, with its CSRF token.
 async fn post(
     app: &TestApp,
@@ -50,6 +63,13 @@ async fn post(
         .send()
         .await
         .unwrap()
+}
+
+/// Posts a form that is to be refused: its page, sent back with 422.
+async fn refused(app: &TestApp, who: &Signed, path: &str, fields: &[(&str, &str)]) -> String {
+    let res = post(app, who, path, fields).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+    res.text().await.unwrap()
 }
 
 async fn team(app: &TestApp) -> Vec<AdminUser> {
@@ -74,6 +94,11 @@ async fn audit(app: &TestApp) -> Vec<(String, String, Option<String>)> {
         })
         .await
         .unwrap()
+}
+
+/// Whether the audit log holds only the test's own changes to the team.
+async fn nobody_changed_the_team(app: &TestApp) -> bool {
+    audit(app).await.iter().all(|(actor, _, _)| actor == "test")
 }
 
 async fn sessions_of(app: &TestApp, email: &'static str) -> i64 {
@@ -267,15 +292,7 @@ async fn an_owner_adds_edits_disables_links_and_removes_a_member() {
 async fn an_operator_may_not_see_or_change_the_team() {
     let app = app::spawn().await;
     member(&app, "anna@shop.example", Role::Owner, &[], Some(PASSWORD)).await;
-    member(
-        &app,
-        "op@shop.example",
-        Role::Operator,
-        &["demo"],
-        Some(PASSWORD),
-    )
-    .await;
-    let op = signed_in(&app, "op@shop.example", PASSWORD).await;
+    let op = with_operator(&app).await;
     let home = page(&app, "/admin", &op.cookie).await.text().await.unwrap();
     assert!(
         !home.contains(r#"href="/admin/users""#),
@@ -317,19 +334,14 @@ async fn an_operator_may_not_see_or_change_the_team() {
         find(&app, "anna@shop.example").await.unwrap().role,
         Role::Owner
     );
-    assert!(
-        audit(&app)
-            .await
-            .iter()
-            .all(|(actor, _, _)| actor == "test")
-    );
+    assert!(nobody_changed_the_team(&app).await, "nothing recorded");
 }
 
 #[tokio::test]
 async fn bad_input_comes_back_beside_its_field_and_changes_nothing() {
     let (app, anna) = with_owner().await;
     let before = audit(&app).await.len();
-    let short = post(
+    let html = refused(
         &app,
         &anna,
         "/admin/users",
@@ -342,8 +354,6 @@ async fn bad_input_comes_back_beside_its_field_and_changes_nothing() {
         ],
     )
     .await;
-    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = short.text().await.unwrap();
     assert!(html.contains("at least 12 characters"), "{html}");
     assert!(
         html.contains(r#"id="password-error""#),
@@ -364,15 +374,13 @@ async fn bad_input_comes_back_beside_its_field_and_changes_nothing() {
     );
     assert!(!html.contains("too short"), "never the password");
 
-    let bad = post(
+    let html = refused(
         &app,
         &anna,
         "/admin/users",
         &[("email", "not an email"), ("role", "owner")],
     )
     .await;
-    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = bad.text().await.unwrap();
     assert!(
         html.contains(r#"id="email-error""#) && html.contains("not an email address"),
         "{html}"
@@ -382,15 +390,13 @@ async fn bad_input_comes_back_beside_its_field_and_changes_nothing() {
         "the email is kept"
     );
 
-    let taken = post(
+    let html = refused(
         &app,
         &anna,
         "/admin/users",
         &[("email", "ANNA@shop.example"), ("role", "operator")],
     )
     .await;
-    assert_eq!(taken.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = taken.text().await.unwrap();
     assert!(
         html.contains("exists already") && html.contains(r#"id="email-error""#),
         "{html}"
@@ -398,7 +404,7 @@ async fn bad_input_comes_back_beside_its_field_and_changes_nothing() {
 
     let long_name = "n".repeat(101);
     let anna_id = find(&app, "anna@shop.example").await.unwrap().id;
-    let named = post(
+    let html = refused(
         &app,
         &anna,
         &format!("/admin/users/{anna_id}"),
@@ -409,8 +415,7 @@ async fn bad_input_comes_back_beside_its_field_and_changes_nothing() {
         ],
     )
     .await;
-    assert_eq!(named.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(named.text().await.unwrap().contains(r#"id="name-error""#));
+    assert!(html.contains(r#"id="name-error""#));
 
     assert_eq!(team(&app).await.len(), 1, "nobody was added");
     assert_eq!(audit(&app).await.len(), before, "nothing was recorded");
@@ -430,15 +435,11 @@ async fn the_last_owner_stays_an_owner() {
         vec![("name", "Anna"), ("role", "operator")],
         vec![("name", "Anna"), ("role", "owner"), ("disabled", "on")],
     ] {
-        let res = post(&app, &anna, &path, &fields).await;
-        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let html = res.text().await.unwrap();
+        let html = refused(&app, &anna, &path, &fields).await;
         assert!(html.contains("This is the only owner"), "{html}");
         assert!(html.contains(r#"id="role-error""#), "beside the role");
     }
-    let res = post(&app, &anna, &format!("{path}/remove"), &[]).await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = res.text().await.unwrap();
+    let html = refused(&app, &anna, &format!("{path}/remove"), &[]).await;
     assert!(html.contains(r#"id="remove-error""#) && html.contains("This is the only owner"));
     let anna_now = find(&app, "anna@shop.example").await.unwrap();
     assert_eq!(anna_now.role, Role::Owner);
@@ -500,12 +501,7 @@ async fn a_form_without_the_csrf_token_changes_nothing() {
         find(&app, "op@shop.example").await.unwrap().role,
         Role::Operator
     );
-    assert!(
-        audit(&app)
-            .await
-            .iter()
-            .all(|(actor, _, _)| actor == "test")
-    );
+    assert!(nobody_changed_the_team(&app).await, "nothing recorded");
 }
 
 /// An audit row's tenant cell (the one before the details).
@@ -516,15 +512,7 @@ fn tenant_cell(slug: &str) -> String {
 #[tokio::test]
 async fn the_audit_log_shows_an_operator_only_their_tenants() {
     let (app, anna) = with_owner().await;
-    member(
-        &app,
-        "op@shop.example",
-        Role::Operator,
-        &["demo"],
-        Some(PASSWORD),
-    )
-    .await;
-    let op = signed_in(&app, "op@shop.example", PASSWORD).await;
+    let op = with_operator(&app).await;
     // The demo tenants were each added with an entry of their own.
     let all = page(&app, "/admin/audit", &anna.cookie).await;
     assert_eq!(all.status(), 200);
@@ -629,7 +617,7 @@ async fn a_new_own_password_keeps_this_session_and_ends_the_others() {
     let account = page(&app, "/admin/account", &laptop.cookie).await;
     assert_eq!(account.status(), 200);
 
-    let wrong = post(
+    let html = refused(
         &app,
         &laptop,
         "/admin/account",
@@ -640,14 +628,12 @@ async fn a_new_own_password_keeps_this_session_and_ends_the_others() {
         ],
     )
     .await;
-    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = wrong.text().await.unwrap();
     assert!(
         html.contains(r#"id="current-error""#) && html.contains(r#"value="Anna""#),
         "{html}"
     );
     assert_eq!(find(&app, "anna@shop.example").await.unwrap().name, None);
-    let short = post(
+    refused(
         &app,
         &laptop,
         "/admin/account",
@@ -658,7 +644,6 @@ async fn a_new_own_password_keeps_this_session_and_ends_the_others() {
         ],
     )
     .await;
-    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         sessions_of(&app, "anna@shop.example").await,
         2,

@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::super::super::AppState;
@@ -12,7 +11,7 @@ use super::super::super::error::{ApiError, ApiQuery};
 use super::super::auth::Admin;
 use super::super::text::{Lang, Text};
 use super::super::{Me, css_version, render};
-use super::users::{Fields, Problems};
+use super::users::{Fields, Problems, Shown, refused};
 use crate::accounts::{self, OwnChange};
 
 #[derive(Template)]
@@ -39,12 +38,6 @@ fn account_page(admin: &Admin, t: &'static Text, name: String, problems: Problem
         problems,
         saved: false,
     }
-}
-
-#[derive(serde::Deserialize)]
-pub struct Shown {
-    #[serde(default)]
-    saved: bool,
 }
 
 pub async fn page(
@@ -82,9 +75,8 @@ pub async fn change(
     match changed {
         Ok(_) => Ok(Redirect::to("/admin/account?saved=true").into_response()),
         Err(e) => {
-            let mut page = render(&account_page(&admin, t, name, Problems::of(t, e)?))?;
-            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(page)
+            let page = account_page(&admin, t, name, Problems::of(t, e)?);
+            Ok(refused(render(&page)?))
         }
     }
 }

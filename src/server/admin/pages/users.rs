@@ -228,7 +228,8 @@ async fn team_page(
     })
 }
 
-fn refused(mut page: Response) -> Response {
+/// A form's page sent back with what was wrong.
+pub fn refused(mut page: Response) -> Response {
     *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     page
 }
@@ -322,10 +323,11 @@ async fn member(state: &AppState, id: i64) -> Result<AdminUser, ApiError> {
     })
 }
 
+/// A page's query after a form saved (`?saved=true`), so it can say so.
 #[derive(serde::Deserialize)]
 pub struct Shown {
     #[serde(default)]
-    saved: bool,
+    pub saved: bool,
 }
 
 pub async fn edit(
