@@ -56,7 +56,21 @@ pub struct MemberChange {
     pub tenants: Option<Vec<String>>,
     pub password: Option<Secret>,
     pub disabled: Option<bool>,
+    /// The session that asked: a new password ends the member's other sessions but not this
+    /// one (a member changing their own password stays signed in where they did it).
+    pub keep_session: Option<i64>,
 }
+
+/// What a member changes about themselves; `None` leaves it.
+pub struct OwnChange {
+    pub name: Option<Option<String>>,
+    /// Needed for a new password when the member has one.
+    pub current_password: Option<Secret>,
+    pub new_password: Option<Secret>,
+}
+
+/// The longest name taken, in characters.
+const MAX_NAME_CHARS: usize = 100;
 
 /// An email as keepstar takes it: trimmed, one `@` with something on both sides, no spaces.
 fn checked_email(email: &str) -> Result<String, AccountError> {
@@ -74,6 +88,21 @@ fn checked_email(email: &str) -> Result<String, AccountError> {
             format!("{email:?} is not an email address."),
         ))
     }
+}
+
+/// A name as keepstar takes it: trimmed, none when empty, at most [`MAX_NAME_CHARS`].
+fn checked_name(name: Option<String>) -> Result<Option<String>, AccountError> {
+    let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NAME_CHARS)
+    {
+        return Err(AccountError::invalid(
+            "name_too_long",
+            format!("The name must have at most {MAX_NAME_CHARS} characters."),
+        ));
+    }
+    Ok(name)
 }
 
 /// The tenants' ids, refusing a slug that names none.
@@ -106,6 +135,7 @@ fn record(
 /// Adds a member; `actor` is who did it, for the audit log.
 pub async fn add(db: &Db, member: NewMember, actor: &str) -> Result<AdminUser, AccountError> {
     let email = checked_email(&member.email)?;
+    let name = checked_name(member.name)?;
     let hash = match &member.password {
         Some(p) => password::hash(p.expose())?,
         None => password::NONE.to_owned(),
@@ -114,7 +144,7 @@ pub async fn add(db: &Db, member: NewMember, actor: &str) -> Result<AdminUser, A
     Ok(db
         .write(move |c| {
             let ids = tenant_ids(c, &member.tenants)?;
-            let user = admins::insert(c, &email, member.name.as_deref(), member.role, &hash)?;
+            let user = admins::insert(c, &email, name.as_deref(), member.role, &hash)?;
             admins::set_tenants(c, user.id, &ids)?;
             let user = admins::get(c, user.id)?;
             record(
@@ -133,9 +163,10 @@ pub async fn add(db: &Db, member: NewMember, actor: &str) -> Result<AdminUser, A
 pub async fn change(
     db: &Db,
     email: &str,
-    change: MemberChange,
+    mut change: MemberChange,
     actor: &str,
 ) -> Result<AdminUser, AccountError> {
+    change.name = change.name.map(checked_name).transpose()?;
     let password_hash = change
         .password
         .as_ref()
@@ -162,9 +193,12 @@ pub async fn change(
         if let Some(slugs) = &change.tenants {
             admins::set_tenants(c, before.id, &tenant_ids(c, slugs)?)?;
         }
-        if password_hash.is_some() || change.disabled == Some(true) {
-            // A new password or a disabled account ends every session it had.
+        // A disabled account ends every session it had; a new password every one but the
+        // session that set it.
+        if change.disabled == Some(true) {
             admins::end_sessions_of(c, before.id)?;
+        } else if password_hash.is_some() {
+            admins::end_sessions_except(c, before.id, change.keep_session)?;
         }
         let user = admins::get(c, before.id)?;
         record(
@@ -202,6 +236,47 @@ pub async fn remove(db: &Db, email: &str, actor: &str) -> Result<AdminUser, Acco
     .await?
 }
 
+/// A member changes their own name or password from the session `session_id`. A new password
+/// needs the current one (unless they have none yet, having signed in with a link) and ends
+/// their other sessions, not this one.
+pub async fn change_own(
+    db: &Db,
+    user: &AdminUser,
+    session_id: i64,
+    own: OwnChange,
+    actor: &str,
+) -> Result<AdminUser, AccountError> {
+    if own.new_password.is_some() {
+        let id = user.id;
+        let stored = db.read(move |c| admins::password_hash(c, id)).await?;
+        let given = own.current_password.as_ref().map(|p| p.expose().to_owned());
+        let ok = tokio::task::spawn_blocking(move || {
+            stored == password::NONE
+                || given.is_some_and(|given| password::matches(&stored, &given))
+        })
+        .await
+        .map_err(|e| AccountError::Internal(e.to_string()))?;
+        if !ok {
+            return Err(AccountError::invalid(
+                "wrong_password",
+                "The current password is wrong.",
+            ));
+        }
+    }
+    let change = MemberChange {
+        name: own.name,
+        password: own.new_password,
+        keep_session: Some(session_id),
+        ..MemberChange::default()
+    };
+    self::change(db, &user.email, change, actor).await
+}
+
 pub async fn list(db: &Db) -> Result<Vec<AdminUser>, AccountError> {
     Ok(db.read(admins::list).await?)
+}
+
+/// The member with the id `id`.
+pub async fn member(db: &Db, id: i64) -> Result<AdminUser, AccountError> {
+    Ok(db.read(move |c| admins::get(c, id)).await?)
 }

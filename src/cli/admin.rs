@@ -101,6 +101,7 @@ impl AdminCommand {
                     tenants: (!tenants.is_empty()).then_some(tenants),
                     password: password_stdin.then(read_password).transpose()?,
                     disabled: (disable || enable).then_some(disable),
+                    keep_session: None,
                 };
                 let user = accounts::change(&db, &email, change, &actor).await?;
                 show(ctx, &[user])

@@ -248,6 +248,15 @@ pub fn end_sessions_of(c: &Connection, user_id: i64) -> Result<usize> {
     )?)
 }
 
+/// Signs the user out everywhere but the session `keep` (none: everywhere); returns how many
+/// sessions ended.
+pub fn end_sessions_except(c: &Connection, user_id: i64, keep: Option<i64>) -> Result<usize> {
+    Ok(c.execute(
+        "DELETE FROM admin_sessions WHERE admin_user_id = ?1 AND id IS NOT ?2",
+        params![user_id, keep],
+    )?)
+}
+
 pub fn create_link(c: &Connection, user_id: i64, token_hash: &[u8], expires_at: i64) -> Result<()> {
     c.execute(
         "INSERT INTO admin_sign_in_links (token_hash, admin_user_id, created_at, expires_at)

@@ -10,10 +10,10 @@ use keepstar::accounts::{self, NewMember};
 use keepstar::vocab::{Role, Secret};
 
 /// keepstar's own origin in the test config.
-const ADMIN_ORIGIN: &str = "https://chat.example.com";
+pub const ADMIN_ORIGIN: &str = "https://chat.example.com";
 
 /// A form body as browsers send it.
-trait Encoded {
+pub trait Encoded {
     fn encoded<V: AsRef<str>>(self, fields: &[(&str, V)]) -> Self;
 }
 
@@ -27,14 +27,20 @@ impl Encoded for reqwest::RequestBuilder {
     }
 }
 
-fn browser() -> reqwest::Client {
+pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
         .unwrap()
 }
 
-async fn member(app: &TestApp, email: &str, role: Role, tenants: &[&str], password: Option<&str>) {
+pub async fn member(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+    tenants: &[&str],
+    password: Option<&str>,
+) {
     let member = NewMember {
         email: email.into(),
         name: None,
@@ -46,7 +52,7 @@ async fn member(app: &TestApp, email: &str, role: Role, tenants: &[&str], passwo
 }
 
 /// Signs in with a password; the response as it came.
-async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     browser()
         .post(format!("{}/admin/sign-in", app.url))
         .header("origin", ADMIN_ORIGIN)
@@ -57,12 +63,12 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Respons
 }
 
 /// The session cookie a sign-in set (`name=value`).
-fn cookie(res: &reqwest::Response) -> String {
+pub fn cookie(res: &reqwest::Response) -> String {
     let set = res.headers()["set-cookie"].to_str().unwrap();
     set.split(';').next().unwrap().to_owned()
 }
 
-async fn page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
+pub async fn page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
     browser()
         .get(format!("{}{path}", app.url))
         .header("cookie", cookie)
@@ -72,7 +78,7 @@ async fn page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
 }
 
 /// The CSRF token the page's forms carry.
-async fn csrf(app: &TestApp, cookie: &str) -> String {
+pub async fn csrf(app: &TestApp, cookie: &str) -> String {
     let html = page(app, "/admin", cookie).await.text().await.unwrap();
     let at = html
         .find(r#"name="csrf" value=""#)

@@ -72,6 +72,8 @@ pub struct Me {
     pub name: String,
     /// For the forms on the page.
     pub csrf: String,
+    /// Whether the owners' pages are linked.
+    pub owner: bool,
 }
 
 impl From<&Admin> for Me {
@@ -79,6 +81,7 @@ impl From<&Admin> for Me {
         Me {
             name: admin.user.display_name().to_owned(),
             csrf: admin.session.csrf_token.clone(),
+            owner: admin.owner().is_ok(),
         }
     }
 }

@@ -1,7 +1,10 @@
 //! The admin's pages, one file per route group.
 
+mod account;
+mod audit;
 mod overview;
 mod sign_in;
+mod users;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -23,4 +26,10 @@ pub fn routes() -> Router<AppState> {
             post(sign_in::sign_out_everywhere),
         )
         .route("/admin/language/{code}", get(sign_in::language))
+        .route("/admin/users", get(users::list).post(users::add))
+        .route("/admin/users/{id}", get(users::edit).post(users::change))
+        .route("/admin/users/{id}/remove", post(users::remove))
+        .route("/admin/users/{id}/link", post(users::link))
+        .route("/admin/account", get(account::page).post(account::change))
+        .route("/admin/audit", get(audit::page))
 }
