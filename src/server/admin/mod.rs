@@ -28,6 +28,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(pages::routes())
         .route("/admin/static/admin.css", get(stylesheet))
+        .route("/admin/static/tenant.js", get(tenant_script))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::same_origin,
@@ -37,7 +38,16 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 
 /// The stylesheet's content version, so a new release is fetched at once.
 fn css_version() -> String {
-    Static::get("admin.css")
+    version("admin.css")
+}
+
+/// The tenant pages' script's content version.
+fn script_version() -> String {
+    version("tenant.js")
+}
+
+fn version(file: &str) -> String {
+    Static::get(file)
         .map(|f| {
             f.metadata.sha256_hash()[..4]
                 .iter()
@@ -67,11 +77,35 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// The tenant pages' few live parts: the preview's colour as it is typed, the snippet's copy
+/// button. Plain JavaScript (no build step) that the pages do without.
+async fn tenant_script() -> Response {
+    let Some(file) = Static::get("tenant.js") else {
+        return ApiError::not_found("script").into_response();
+    };
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ),
+        ],
+        file.data.into_owned(),
+    )
+        .into_response()
+}
+
 /// What the layout shows of the signed-in member.
 pub struct Me {
     pub name: String,
     /// For the forms on the page.
     pub csrf: String,
+    /// Whether the owners' pages are in the menu.
+    pub owner: bool,
 }
 
 impl From<&Admin> for Me {
@@ -79,6 +113,7 @@ impl From<&Admin> for Me {
         Me {
             name: admin.user.display_name().to_owned(),
             csrf: admin.session.csrf_token.clone(),
+            owner: admin.owner().is_ok(),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The admin's pages, one file per route group.
 
+mod keys;
 mod overview;
 mod sign_in;
+mod tenants;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -23,4 +25,15 @@ pub fn routes() -> Router<AppState> {
             post(sign_in::sign_out_everywhere),
         )
         .route("/admin/language/{code}", get(sign_in::language))
+        .route("/admin/tenants", get(tenants::list).post(tenants::create))
+        .route(
+            "/admin/tenants/{slug}",
+            get(tenants::show).post(tenants::save),
+        )
+        .route("/admin/tenants/{slug}/remove", post(tenants::remove))
+        .route(
+            "/admin/tenants/{slug}/keys",
+            get(keys::page).post(keys::issue),
+        )
+        .route("/admin/tenants/{slug}/keys/{id}/revoke", post(keys::revoke))
 }
