@@ -196,7 +196,9 @@ async fn an_owner_creates_edits_and_removes_a_tenant_and_every_change_is_audited
     let page = anna.text("/admin/tenants/acme").await;
     assert!(
         page.contains(r#"src="/widget.js?v="#)
-            && page.contains(&format!(r#"data-tenant="acme" data-key="{public}""#)),
+            && page.contains(&format!(
+                r#"data-tenant="acme" data-key="{public}" data-position="right" data-locale="ru""#
+            )),
         "the page embeds the real widget with the tenant's public key"
     );
     assert!(anna.text("/admin/tenants").await.contains(">acme</a>"));

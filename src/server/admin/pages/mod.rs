@@ -32,6 +32,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/tenants/{slug}/remove", post(tenants::remove))
         .route(
+            "/admin/tenants/{slug}/preview.css",
+            get(tenants::preview_css),
+        )
+        .route(
             "/admin/tenants/{slug}/keys",
             get(keys::page).post(keys::issue),
         )

@@ -404,6 +404,8 @@ impl TenantForm {
 pub struct Preview {
     src: String,
     key: String,
+    position: &'static str,
+    locale: &'static str,
 }
 
 #[derive(Template)]
@@ -459,6 +461,8 @@ impl TenantPage {
             preview: key.map(|key| Preview {
                 src: format!("/widget.js?v={}", widget_version()),
                 key,
+                position: tenant.position.as_str(),
+                locale: tenant.locale.as_str(),
             }),
             remove_typed: None,
             locales: Locale::ALL,
@@ -514,6 +518,29 @@ pub async fn save(
             unprocessable(&TenantPage::of(&state, &admin, lang, &tenant, form, errors).await?)
         }
     }
+}
+
+/// The saved brand colour for the preview, as the site override the widget documents
+/// (`--keepstar-color`): the widget opens its session, and so learns the tenant's colour, only
+/// when a visitor opens it, and its cached colour is the last one it saw. A stylesheet, so it
+/// works without JavaScript and under the page's CSP; tenant.js's typed colour wins over it.
+pub async fn preview_css(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let tenant = admin.tenant(&state, &slug).await?;
+    admin.owner()?;
+    // The colour was validated as #rgb or #rrggbb when it was stored.
+    let css = tenant
+        .color
+        .map(|c| format!(":root {{ --keepstar-color: {c}; }}\n"))
+        .unwrap_or_default();
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        css,
+    )
+        .into_response())
 }
 
 #[derive(Default, Deserialize)]
