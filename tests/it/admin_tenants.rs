@@ -141,6 +141,17 @@ async fn tenant(app: &TestApp, slug: &str) -> Option<tenants::Tenant> {
     app.db.read(move |c| tenants::find(c, &slug)).await.unwrap()
 }
 
+/// The tenant's newest active public key.
+async fn public_key(app: &TestApp, slug: &str) -> String {
+    let id = tenant(app, slug).await.unwrap().id;
+    app.db
+        .read(move |c| keys::active_public(c, id))
+        .await
+        .unwrap()
+        .and_then(|k| k.public_key)
+        .expect("a public key")
+}
+
 /// The audit log's (actor, action, target), oldest first.
 async fn audited(app: &TestApp) -> Vec<(String, String, Option<String>)> {
     app.db
@@ -185,13 +196,7 @@ async fn an_owner_creates_edits_and_removes_a_tenant_and_every_change_is_audited
     assert_eq!(acme.name, "Acme");
     assert_eq!(acme.locale.as_str(), "ru");
     assert_eq!(acme.origins.len(), 2);
-    let public = app
-        .db
-        .read(move |c| keys::active_public(c, acme.id))
-        .await
-        .unwrap()
-        .and_then(|k| k.public_key)
-        .expect("a public key for the preview");
+    let public = public_key(&app, "acme").await;
 
     let page = anna.text("/admin/tenants/acme").await;
     assert!(
@@ -611,13 +616,7 @@ async fn keepstars_own_origin_opens_a_session_for_any_tenant_and_others_stay_ref
     assert_eq!(made.status(), StatusCode::SEE_OTHER);
     let acme = tenant(&app, "acme").await.unwrap();
     assert!(acme.origins.is_empty(), "no origin of its own");
-    let key = app
-        .db
-        .read(move |c| keys::active_public(c, acme.id))
-        .await
-        .unwrap()
-        .and_then(|k| k.public_key)
-        .unwrap();
+    let key = public_key(&app, "acme").await;
     let open = |origin: &'static str| {
         app.http
             .post(format!("{}/api/v1/sessions", app.url))

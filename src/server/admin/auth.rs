@@ -127,6 +127,14 @@ impl Admin {
         Ok(state.db.read(move |c| tenants::get(c, &slug)).await?)
     }
 
+    /// The tenant `slug` for an owner's page: 404 for a tenant the member does not serve (as
+    /// for one that does not exist), then 403 unless they are an owner.
+    pub async fn owned_tenant(&self, state: &AppState, slug: &str) -> Result<Tenant, ApiError> {
+        let tenant = self.tenant(state, slug).await?;
+        self.owner()?;
+        Ok(tenant)
+    }
+
     /// The tenants the member serves.
     pub async fn tenants(&self, state: &AppState) -> Result<Vec<Tenant>, ApiError> {
         let all = state.db.read(tenants::list).await?;

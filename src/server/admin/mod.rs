@@ -58,37 +58,23 @@ fn version(file: &str) -> String {
 }
 
 async fn stylesheet() -> Response {
-    let Some(file) = Static::get("admin.css") else {
-        return ApiError::not_found("stylesheet").into_response();
-    };
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/css; charset=utf-8"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=31536000, immutable"),
-            ),
-        ],
-        file.data.into_owned(),
-    )
-        .into_response()
+    embedded("admin.css", "text/css; charset=utf-8")
 }
 
 /// The tenant pages' few live parts: the preview's colour as it is typed, the snippet's copy
 /// button. Plain JavaScript (no build step) that the pages do without.
 async fn tenant_script() -> Response {
-    let Some(file) = Static::get("tenant.js") else {
-        return ApiError::not_found("script").into_response();
+    embedded("tenant.js", "text/javascript; charset=utf-8")
+}
+
+/// A file of `assets/admin`, cached for good: its URL carries its content version.
+fn embedded(name: &str, content_type: &'static str) -> Response {
+    let Some(file) = Static::get(name) else {
+        return ApiError::not_found(name).into_response();
     };
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/javascript; charset=utf-8"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=31536000, immutable"),

@@ -99,8 +99,7 @@ pub async fn page(
     lang: Lang,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let tenant = admin.tenant(&state, &slug).await?;
-    admin.owner()?;
+    let tenant = admin.owned_tenant(&state, &slug).await?;
     render(&KeysPage::of(&state, &admin, lang, &tenant).await?)
 }
 
@@ -118,8 +117,7 @@ pub async fn issue(
     Path(slug): Path<String>,
     Form(form): Form<Issue>,
 ) -> Result<Response, ApiError> {
-    let tenant = admin.tenant(&state, &slug).await?;
-    admin.owner()?;
+    let tenant = admin.owned_tenant(&state, &slug).await?;
     let kind = if form.kind == "secret" {
         KeyKind::Secret
     } else {
@@ -147,8 +145,7 @@ pub async fn revoke(
     admin: Admin,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let tenant = admin.tenant(&state, &slug).await?;
-    admin.owner()?;
+    let tenant = admin.owned_tenant(&state, &slug).await?;
     let (actor, tenant_id) = (admin.actor(), tenant.id);
     let revoked = state
         .db

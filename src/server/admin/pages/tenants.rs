@@ -485,8 +485,7 @@ pub async fn show(
     Path(slug): Path<String>,
     Query(shown): Query<Shown>,
 ) -> Result<Response, ApiError> {
-    let tenant = admin.tenant(&state, &slug).await?;
-    admin.owner()?;
+    let tenant = admin.owned_tenant(&state, &slug).await?;
     let form = TenantForm::of(&tenant);
     let mut page = TenantPage::of(&state, &admin, lang, &tenant, form, Errors::default()).await?;
     page.saved = shown.saved.is_some();
@@ -500,8 +499,7 @@ pub async fn save(
     Path(slug): Path<String>,
     Form(mut form): Form<TenantForm>,
 ) -> Result<Response, ApiError> {
-    let tenant = admin.tenant(&state, &slug).await?;
-    admin.owner()?;
+    let tenant = admin.owned_tenant(&state, &slug).await?;
     let sealer = state.config.encryption_key.as_ref().map(Sealer::new);
     match form.patch(&tenant, sealer.as_ref()) {
         Ok(patch) => {
@@ -529,8 +527,7 @@ pub async fn preview_css(
     admin: Admin,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let tenant = admin.tenant(&state, &slug).await?;
-    admin.owner()?;
+    let tenant = admin.owned_tenant(&state, &slug).await?;
     // The colour was validated as #rgb or #rrggbb when it was stored.
     let css = tenant
         .color
@@ -556,8 +553,7 @@ pub async fn remove(
     Path(slug): Path<String>,
     Form(removal): Form<Removal>,
 ) -> Result<Response, ApiError> {
-    let tenant = admin.tenant(&state, &slug).await?;
-    admin.owner()?;
+    let tenant = admin.owned_tenant(&state, &slug).await?;
     if removal.confirm.trim() != tenant.slug {
         let form = TenantForm::of(&tenant);
         let mut page =
