@@ -14,6 +14,9 @@ pub struct Opening {
     pub visitor: Option<String>,
     /// The `Origin` the request came from.
     pub origin: Option<String>,
+    /// keepstar's own public origin, allowed for every tenant: only keepstar's pages (the
+    /// admin's live preview of a tenant's widget) are served from it.
+    pub own_origin: Option<String>,
     pub page_url: Option<String>,
     /// The language the page asks for; the tenant's when absent or unknown.
     pub locale: Option<String>,
@@ -44,6 +47,7 @@ impl Engine {
             key,
             visitor,
             origin,
+            own_origin,
             page_url,
             locale,
         } = opening;
@@ -59,7 +63,10 @@ impl Engine {
             .await?;
         let (tenant, key) = found.ok_or(ChatError::UnknownKey)?;
         let origin = origin
-            .filter(|o| tenant.origins.iter().any(|allowed| allowed.allows(o)))
+            .filter(|o| {
+                own_origin.as_ref() == Some(o)
+                    || tenant.origins.iter().any(|allowed| allowed.allows(o))
+            })
             .ok_or(ChatError::OriginNotAllowed)?;
         let (tenant_id, key_id) = (tenant.id, key.id.clone());
         let (visitor, visitor_secret, conversation) = self

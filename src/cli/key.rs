@@ -1,9 +1,7 @@
-use clap::Subcommand;
-use serde_json::json;
-
 use super::{Ctx, output};
 use crate::store::keys::{self, KeyKind};
-use crate::store::{audit, tenants};
+use crate::store::tenants;
+use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
@@ -44,15 +42,7 @@ impl KeyCommand {
                 let issued = db
                     .write(move |c| {
                         let t = tenants::get(c, &slug)?;
-                        let issued = keys::issue(c, t.id, kind, label.as_deref())?;
-                        audit::record(c, audit::Entry {
-                            tenant: Some((t.id, &t.slug)),
-                            actor: &actor,
-                            action: "key.issue",
-                            target: Some(&issued.key.id),
-                            details: json!({ "kind": kind, "prefix": issued.key.prefix, "label": label }),
-                        })?;
-                        Ok(issued)
+                        keys::issue_audited(c, &actor, (t.id, &t.slug), kind, label.as_deref())
                     })
                     .await?;
                 if ctx.json {
@@ -111,20 +101,7 @@ impl KeyCommand {
             }
             KeyCommand::Revoke { id } => {
                 let key = db
-                    .write(move |c| {
-                        let key = keys::revoke(c, &id)?;
-                        audit::record(
-                            c,
-                            audit::Entry {
-                                tenant: Some((key.tenant_id, &key.tenant)),
-                                actor: &actor,
-                                action: "key.revoke",
-                                target: Some(&key.id),
-                                details: json!({ "kind": key.kind, "prefix": key.prefix }),
-                            },
-                        )?;
-                        Ok(key)
-                    })
+                    .write(move |c| keys::revoke_audited(c, &actor, None, &id))
                     .await?;
                 if ctx.json {
                     return output::json(&key);

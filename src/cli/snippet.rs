@@ -49,15 +49,11 @@ impl SnippetArgs {
             ))
             .into());
         };
-        // The version busts caches between the page and keepstar when the widget changes.
-        let src = format!(
-            "{}/widget.js?v={}",
-            config.public_url,
-            crate::server::assets::widget_version()
-        );
-        let html = format!(
-            r#"<script async src="{src}" data-tenant="{}" data-key="{public_key}"></script>"#,
-            tenant.slug
+        let keys::Snippet { src, html } = keys::Snippet::new(
+            &config.public_url,
+            &crate::server::assets::widget_version(),
+            &tenant.slug,
+            &public_key,
         );
         if ctx.json {
             return output::json(

@@ -6,8 +6,8 @@ use std::io::Read;
 use super::{Ctx, Failure, confirm, output};
 use crate::origin::AllowedOrigin;
 use crate::seal::Sealer;
+use crate::store::StoreError;
 use crate::store::tenants::{self, Tenant, TenantPatch};
-use crate::store::{StoreError, audit};
 use crate::vocab::Secret;
 use crate::vocab::{Locale, OverBudget, Position, Provider};
 
@@ -133,41 +133,9 @@ pub struct SetArgs {
 
 /// An amount such as `0.00015` in millionths; `""` clears it.
 fn micros(what: &str, v: Option<String>) -> Result<Option<Option<i64>>, StoreError> {
-    let Some(Some(s)) = clearable(v.clone()) else {
-        return Ok(clearable(v).map(|_| None));
-    };
-    let invalid = || {
-        StoreError::Invalid(format!(
-            "invalid {what} {s:?}: expected an amount such as 0.0006 (at most 6 decimals)"
-        ))
-    };
-    let (whole, frac) = s.trim().split_once('.').unwrap_or((s.trim(), ""));
-    if whole.is_empty() && frac.is_empty()
-        || frac.len() > 6
-        || !whole
-            .bytes()
-            .chain(frac.bytes())
-            .all(|b| b.is_ascii_digit())
-    {
-        return Err(invalid());
-    }
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().map_err(|_| invalid())?
-    };
-    let frac: i64 = format!("{frac:0<6}").parse().map_err(|_| invalid())?;
-    whole
-        .checked_mul(1_000_000)
-        .and_then(|w| w.checked_add(frac))
-        .map(|m| Some(Some(m)))
-        .ok_or_else(invalid)
-}
-
-/// Millionths as an amount: 150 → `0.00015`.
-fn amount(micros: i64) -> String {
-    let text = format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000);
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    clearable(v)
+        .map(|v| v.map(|s| tenants::parse_amount(what, &s)).transpose())
+        .transpose()
 }
 
 /// `Some("")` clears an optional setting.
@@ -191,19 +159,13 @@ fn number<T: std::str::FromStr>(
     }
 }
 
-fn parse_origins(list: &[String]) -> Result<Vec<AllowedOrigin>, StoreError> {
-    list.iter()
-        .map(|o| AllowedOrigin::parse(o).map_err(StoreError::Invalid))
-        .collect()
-}
-
 impl Branding {
     fn patch(self) -> Result<TenantPatch, StoreError> {
         Ok(TenantPatch {
             origins: if self.origins.is_empty() {
                 None
             } else {
-                Some(parse_origins(&self.origins)?)
+                Some(tenants::parse_origins(&self.origins)?)
             },
             locale: self.locale,
             currency: self.currency.map(|c| c.trim().to_ascii_uppercase()),
@@ -219,8 +181,8 @@ impl Branding {
 
 impl SetArgs {
     fn patch(self, current: &Tenant) -> Result<TenantPatch, StoreError> {
-        let adding = parse_origins(&self.add_origin)?;
-        let removing = parse_origins(&self.remove_origin)?;
+        let adding = tenants::parse_origins(&self.add_origin)?;
+        let removing = tenants::parse_origins(&self.remove_origin)?;
         let mut patch = self.branding.patch()?;
         if !adding.is_empty() || !removing.is_empty() {
             if let Some(missing) = removing.iter().find(|o| !current.origins.contains(o)) {
@@ -269,18 +231,7 @@ impl TenantCommand {
                 let patch = args.branding.patch()?;
                 let tenant = db
                     .write(move |c| {
-                        let t = tenants::insert(c, &args.slug, &args.name, &patch)?;
-                        audit::record(
-                            c,
-                            audit::Entry {
-                                tenant: Some((t.id, &t.slug)),
-                                actor: &actor,
-                                action: "tenant.add",
-                                target: Some(&t.slug),
-                                details: json!({ "name": t.name, "origins": t.origins }),
-                            },
-                        )?;
-                        Ok(t)
+                        tenants::insert_audited(c, &actor, &args.slug, &args.name, &patch)
                     })
                     .await?;
                 show(ctx, &tenant)
@@ -327,19 +278,7 @@ impl TenantCommand {
                             patch.api_key_sealed =
                                 Some(Some(sealer.seal(current.id, key.expose())));
                         }
-                        let t = tenants::update(c, &slug, &patch)?;
-                        audit::record(
-                            c,
-                            audit::Entry {
-                                tenant: Some((t.id, &t.slug)),
-                                actor: &actor,
-                                action: "tenant.set",
-                                target: Some(&t.slug),
-                                // Whether a key is stored shows as `api_key_stored`, never the key.
-                                details: changes(&current, &t),
-                            },
-                        )?;
-                        Ok(t)
+                        tenants::update_audited(c, &actor, &slug, &patch)
                     })
                     .await?;
                 show(ctx, &tenant)
@@ -362,20 +301,7 @@ impl TenantCommand {
                     yes,
                 )?;
                 let removed = db
-                    .write(move |c| {
-                        let t = tenants::remove(c, &slug)?;
-                        audit::record(
-                            c,
-                            audit::Entry {
-                                tenant: None,
-                                actor: &actor,
-                                action: "tenant.remove",
-                                target: Some(&t.slug),
-                                details: json!({ "name": t.name }),
-                            },
-                        )?;
-                        Ok(t)
-                    })
+                    .write(move |c| tenants::remove_audited(c, &actor, &slug))
                     .await?;
                 if ctx.json {
                     return output::json(&json!({ "removed": removed.slug }));
@@ -417,20 +343,6 @@ fn origins_text(t: &Tenant) -> String {
     }
 }
 
-/// The settings that differ, for the audit log (never secrets: tenants hold none in clear).
-fn changes(before: &Tenant, after: &Tenant) -> serde_json::Value {
-    let (b, a) = (json!(before), json!(after));
-    let mut diff = serde_json::Map::new();
-    if let (Some(b), Some(a)) = (b.as_object(), a.as_object()) {
-        for (k, v) in a {
-            if k != "updated_at" && b.get(k) != Some(v) {
-                diff.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    serde_json::Value::Object(diff)
-}
-
 fn show(ctx: &Ctx, t: &Tenant) -> anyhow::Result<()> {
     if ctx.json {
         return output::json(t);
@@ -470,16 +382,20 @@ fn show(ctx: &Ctx, t: &Tenant) -> anyhow::Result<()> {
                 (None, None) => "-".into(),
                 (i, o) => format!(
                     "{} prompt, {} completion",
-                    amount(i.unwrap_or(0)),
-                    amount(o.unwrap_or(0))
+                    tenants::format_amount(i.unwrap_or(0)),
+                    tenants::format_amount(o.unwrap_or(0))
                 ),
             },
         ),
         (
             "monthly budget",
-            o(&t.limits
-                .monthly_budget_micros
-                .map(|b| format!("{} (then {})", amount(b), t.limits.over_budget.as_str()))),
+            o(&t.limits.monthly_budget_micros.map(|b| {
+                format!(
+                    "{} (then {})",
+                    tenants::format_amount(b),
+                    t.limits.over_budget.as_str()
+                )
+            })),
         ),
         (
             "rate limit",
@@ -509,8 +425,8 @@ mod tests {
         for bad in ["0.0000001", "-1", "1e3", "1,5", "."] {
             assert!(m(bad).is_err(), "{bad}");
         }
-        assert_eq!(amount(150), "0.00015");
-        assert_eq!(amount(12_000_000), "12");
-        assert_eq!(amount(1_500_000), "1.5");
+        assert_eq!(tenants::format_amount(150), "0.00015");
+        assert_eq!(tenants::format_amount(12_000_000), "12");
+        assert_eq!(tenants::format_amount(1_500_000), "1.5");
     }
 }

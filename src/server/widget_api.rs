@@ -86,6 +86,9 @@ pub async fn create_session(
             key: req.key,
             visitor: req.visitor,
             origin: header_text(&headers, header::ORIGIN.as_str()),
+            own_origin: url::Url::parse(&state.config.public_url)
+                .ok()
+                .map(|u| u.origin().ascii_serialization()),
             page_url: req.page.and_then(|p| p.url),
             locale: req.locale,
         })

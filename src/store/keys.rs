@@ -3,8 +3,9 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
+use serde_json::json;
 
-use super::{Result, StoreError, now_ms};
+use super::{Result, StoreError, audit, now_ms};
 use crate::token;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -108,6 +109,72 @@ pub fn issue(
         key: get(c, &id)?,
         secret,
     })
+}
+
+/// `issue`, recorded in the audit log as done by `actor` (the key's prefix, never the key).
+pub fn issue_audited(
+    c: &Connection,
+    actor: &str,
+    tenant: (i64, &str),
+    kind: KeyKind,
+    label: Option<&str>,
+) -> Result<IssuedKey> {
+    let issued = issue(c, tenant.0, kind, label)?;
+    audit::record(
+        c,
+        audit::Entry {
+            tenant: Some(tenant),
+            actor,
+            action: "key.issue",
+            target: Some(&issued.key.id),
+            details: json!({ "kind": kind, "prefix": issued.key.prefix, "label": label }),
+        },
+    )?;
+    Ok(issued)
+}
+
+/// `revoke`, recorded in the audit log as done by `actor`. With `tenant_id`, a key of another
+/// tenant is `NotFound`, as one that does not exist.
+pub fn revoke_audited(
+    c: &Connection,
+    actor: &str,
+    tenant_id: Option<i64>,
+    id: &str,
+) -> Result<ApiKey> {
+    if tenant_id.is_some_and(|t| get(c, id).is_ok_and(|k| k.tenant_id != t)) {
+        return Err(StoreError::NotFound(format!("key {id:?}")));
+    }
+    let key = revoke(c, id)?;
+    audit::record(
+        c,
+        audit::Entry {
+            tenant: Some((key.tenant_id, &key.tenant)),
+            actor,
+            action: "key.revoke",
+            target: Some(&key.id),
+            details: json!({ "kind": key.kind, "prefix": key.prefix }),
+        },
+    )?;
+    Ok(key)
+}
+
+/// The embed tag for a tenant's public key: where the widget is loaded from, and the tag.
+#[derive(Debug, Serialize)]
+pub struct Snippet {
+    pub src: String,
+    pub html: String,
+}
+
+impl Snippet {
+    /// The tag a page embeds: keepstar's `widget.js` at `public_url`, `version` busting caches
+    /// between the page and keepstar when the widget changes.
+    pub fn new(public_url: &str, version: &str, tenant: &str, public_key: &str) -> Snippet {
+        let src = format!("{}/widget.js?v={version}", public_url.trim_end_matches('/'));
+        let html = format!(
+            r#"<script async src="{src}" data-tenant="{tenant}" data-key="{public_key}"></script>"#
+        );
+        Snippet { src, html }
+    }
 }
 
 pub fn get(c: &Connection, id: &str) -> Result<ApiKey> {

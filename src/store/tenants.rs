@@ -2,8 +2,9 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
+use serde_json::json;
 
-use super::{Result, StoreError, conflict_on_unique, json_column, now_ms};
+use super::{Result, StoreError, audit, conflict_on_unique, json_column, now_ms};
 use crate::origin::AllowedOrigin;
 use crate::vocab::{Locale, OverBudget, Position, Provider};
 
@@ -110,51 +111,88 @@ pub fn validate_slug(slug: &str) -> Result<()> {
     }
 }
 
+/// A value a patch sets that keepstar cannot use: which field, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The `TenantPatch` field's name (`"color"`, `"rate_limit_per_minute"`).
+    pub field: &'static str,
+    pub message: String,
+}
+
 impl TenantPatch {
     /// Checks every value the patch sets; the first problem is the error.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(StoreError::Invalid(m));
+        match self.problems().into_iter().next() {
+            Some(p) => Err(StoreError::Invalid(p.message)),
+            None => Ok(()),
+        }
+    }
+
+    /// Every value the patch sets that keepstar cannot use, in field order.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut found = Vec::new();
+        let mut bad = |field: &'static str, message: String| found.push(Problem { field, message });
         let set = |v: &Option<Option<String>>| v.clone().flatten();
         if let Some(name) = self
             .name
             .as_ref()
             .filter(|n| n.trim().is_empty() || n.chars().count() > 100)
         {
-            return bad(format!("invalid name {name:?}: use 1-100 characters"));
+            bad(
+                "name",
+                format!("invalid name {name:?}: use 1-100 characters"),
+            );
         }
         if let Some(cur) = (self.currency.as_ref())
             .filter(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()))
         {
-            return bad(format!(
-                "invalid currency {cur:?}: use an ISO 4217 code such as USD or RUB"
-            ));
+            bad(
+                "currency",
+                format!("invalid currency {cur:?}: use an ISO 4217 code such as USD or RUB"),
+            );
         }
         if let Some(color) = set(&self.color) {
             let hex = color.strip_prefix('#').unwrap_or("");
             if !matches!(hex.len(), 3 | 6) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return bad(format!("invalid color {color:?}: use #rgb or #rrggbb"));
+                bad(
+                    "color",
+                    format!("invalid color {color:?}: use #rgb or #rrggbb"),
+                );
             }
         }
-        for (what, text, max) in [
-            ("greeting", set(&self.greeting), 500),
-            ("launcher text", set(&self.launcher_text), 40),
-            ("model", set(&self.model), 200),
-            ("system prompt", set(&self.system_prompt), 20_000),
+        for (field, what, text, max) in [
+            ("greeting", "greeting", set(&self.greeting), 500),
+            (
+                "launcher_text",
+                "launcher text",
+                set(&self.launcher_text),
+                40,
+            ),
+            ("model", "model", set(&self.model), 200),
+            (
+                "system_prompt",
+                "system prompt",
+                set(&self.system_prompt),
+                20_000,
+            ),
         ] {
             if text.is_some_and(|t| t.chars().count() > max) {
-                return bad(format!("the {what} is too long: at most {max} characters"));
+                bad(
+                    field,
+                    format!("the {what} is too long: at most {max} characters"),
+                );
             }
         }
-        for (what, url) in [
-            ("logo URL", set(&self.logo_url)),
-            ("base URL", set(&self.base_url)),
-            ("webhook URL", set(&self.webhook_url)),
+        for (field, what, url) in [
+            ("logo_url", "logo URL", set(&self.logo_url)),
+            ("base_url", "base URL", set(&self.base_url)),
+            ("webhook_url", "webhook URL", set(&self.webhook_url)),
         ] {
             if let Some(u) = url {
                 let ok = url::Url::parse(&u)
                     .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
                 if !ok {
-                    return bad(format!("invalid {what} {u:?}: use an http(s) URL"));
+                    bad(field, format!("invalid {what} {u:?}: use an http(s) URL"));
                 }
             }
         }
@@ -164,45 +202,113 @@ impl TenantPatch {
                     .bytes()
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
             if !ok {
-                return bad(format!(
-                    "invalid environment variable name {var:?}: use A-Z, 0-9 and _ (the name, not the key itself)"
-                ));
-            }
-            if var.starts_with("KEEPSTAR_") {
+                bad(
+                    "api_key_env",
+                    format!(
+                        "invalid environment variable name {var:?}: use A-Z, 0-9 and _ (the name, not the key itself)"
+                    ),
+                );
+            } else if var.starts_with("KEEPSTAR_") {
                 // keepstar's own secrets live there; a provider would be sent them.
-                return bad(format!(
-                    "the variable {var:?} holds keepstar's own settings: name one of your own, e.g. SHOP_OPENAI_KEY"
-                ));
+                bad(
+                    "api_key_env",
+                    format!(
+                        "the variable {var:?} holds keepstar's own settings: name one of your own, e.g. SHOP_OPENAI_KEY"
+                    ),
+                );
             }
         }
         if let Some(Some(t)) = self
             .temperature
             .filter(|t| t.is_some_and(|t| !(0.0..=2.0).contains(&t)))
         {
-            return bad(format!("invalid temperature {t}: use 0 to 2"));
+            bad(
+                "temperature",
+                format!("invalid temperature {t}: use 0 to 2"),
+            );
         }
-        for (what, value, max) in [
-            ("max tokens", self.max_tokens, 200_000),
-            ("rate limit", self.rate_limit_per_minute, 100_000),
-            ("retention days", self.retention_days, 36_500),
-            ("prompt price", self.price_prompt_micros, 1_000_000_000),
+        for (field, what, value, max) in [
+            ("max_tokens", "max tokens", self.max_tokens, 200_000),
             (
+                "rate_limit_per_minute",
+                "rate limit",
+                self.rate_limit_per_minute,
+                100_000,
+            ),
+            (
+                "retention_days",
+                "retention days",
+                self.retention_days,
+                36_500,
+            ),
+            (
+                "price_prompt_micros",
+                "prompt price",
+                self.price_prompt_micros,
+                1_000_000_000,
+            ),
+            (
+                "price_completion_micros",
                 "completion price",
                 self.price_completion_micros,
                 1_000_000_000,
             ),
             (
+                "monthly_budget_micros",
                 "monthly budget",
                 self.monthly_budget_micros,
                 1_000_000_000_000,
             ),
         ] {
             if let Some(Some(v)) = value.filter(|v| v.is_some_and(|v| !(1..=max).contains(&v))) {
-                return bad(format!("invalid {what} {v}: use 1 to {max}"));
+                bad(field, format!("invalid {what} {v}: use 1 to {max}"));
             }
         }
-        Ok(())
+        found
     }
+}
+
+/// An amount such as `0.00015` (a price or a budget) in millionths of the billing currency.
+pub fn parse_amount(what: &str, text: &str) -> Result<i64> {
+    let s = text.trim();
+    let invalid = || {
+        StoreError::Invalid(format!(
+            "invalid {what} {s:?}: expected an amount such as 0.0006 (at most 6 decimals)"
+        ))
+    };
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() && frac.is_empty()
+        || frac.len() > 6
+        || !whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return Err(invalid());
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| invalid())?
+    };
+    let frac: i64 = format!("{frac:0<6}").parse().map_err(|_| invalid())?;
+    whole
+        .checked_mul(1_000_000)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(invalid)
+}
+
+/// Millionths as an amount: 150 → `0.00015`.
+pub fn format_amount(micros: i64) -> String {
+    let text = format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Allowed origins as an admin types them, one per entry.
+pub fn parse_origins<S: AsRef<str>>(list: &[S]) -> Result<Vec<AllowedOrigin>> {
+    list.iter()
+        .map(|o| AllowedOrigin::parse(o.as_ref()).map_err(StoreError::Invalid))
+        .collect()
 }
 
 const COLUMNS: &str = "id, slug, name, locale, currency, greeting, color, position, logo_url, launcher_text, \
@@ -349,6 +455,81 @@ pub fn remove(c: &Connection, slug: &str) -> Result<Tenant> {
     c.prepare_cached("DELETE FROM tenants WHERE id = ?1")?
         .execute([tenant.id])?;
     Ok(tenant)
+}
+
+/// `insert`, recorded in the audit log as done by `actor`.
+pub fn insert_audited(
+    c: &Connection,
+    actor: &str,
+    slug: &str,
+    name: &str,
+    patch: &TenantPatch,
+) -> Result<Tenant> {
+    let t = insert(c, slug, name, patch)?;
+    audit::record(
+        c,
+        audit::Entry {
+            tenant: Some((t.id, &t.slug)),
+            actor,
+            action: "tenant.add",
+            target: Some(&t.slug),
+            details: json!({ "name": t.name, "origins": t.origins }),
+        },
+    )?;
+    Ok(t)
+}
+
+/// `update`, recorded in the audit log as done by `actor` with the settings that changed.
+pub fn update_audited(
+    c: &Connection,
+    actor: &str,
+    slug: &str,
+    patch: &TenantPatch,
+) -> Result<Tenant> {
+    let before = get(c, slug)?;
+    let t = update(c, slug, patch)?;
+    audit::record(
+        c,
+        audit::Entry {
+            tenant: Some((t.id, &t.slug)),
+            actor,
+            action: "tenant.set",
+            target: Some(&t.slug),
+            // Whether a key is stored shows as `api_key_stored`, never the key.
+            details: changes(&before, &t),
+        },
+    )?;
+    Ok(t)
+}
+
+/// `remove`, recorded in the audit log (which outlives the tenant) as done by `actor`.
+pub fn remove_audited(c: &Connection, actor: &str, slug: &str) -> Result<Tenant> {
+    let t = remove(c, slug)?;
+    audit::record(
+        c,
+        audit::Entry {
+            tenant: None,
+            actor,
+            action: "tenant.remove",
+            target: Some(&t.slug),
+            details: json!({ "name": t.name }),
+        },
+    )?;
+    Ok(t)
+}
+
+/// The settings that differ, for the audit log (never secrets: tenants hold none in clear).
+fn changes(before: &Tenant, after: &Tenant) -> serde_json::Value {
+    let (b, a) = (json!(before), json!(after));
+    let mut diff = serde_json::Map::new();
+    if let (Some(b), Some(a)) = (b.as_object(), a.as_object()) {
+        for (k, v) in a {
+            if k != "updated_at" && b.get(k) != Some(v) {
+                diff.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    serde_json::Value::Object(diff)
 }
 
 /// Counts of what a tenant owns, shown before removal and by `tenant show`.

@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_team;
+mod admin_tenants;
 mod anthropic;
 mod app;
 mod backup;

@@ -100,7 +100,6 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-#[expect(dead_code, reason = "the tenant, user and audit pages use them next")]
 impl Admin {
     /// Refuses anyone but an owner.
     pub fn owner(&self) -> Result<(), ApiError> {
@@ -126,6 +125,14 @@ impl Admin {
         }
         let slug = slug.to_owned();
         Ok(state.db.read(move |c| tenants::get(c, &slug)).await?)
+    }
+
+    /// The tenant `slug` for an owner's page: 404 for a tenant the member does not serve (as
+    /// for one that does not exist), then 403 unless they are an owner.
+    pub async fn owned_tenant(&self, state: &AppState, slug: &str) -> Result<Tenant, ApiError> {
+        let tenant = self.tenant(state, slug).await?;
+        self.owner()?;
+        Ok(tenant)
     }
 
     /// The tenants the member serves.

@@ -28,6 +28,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(pages::routes())
         .route("/admin/static/admin.css", get(stylesheet))
+        .route("/admin/static/tenant.js", get(tenant_script))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::same_origin,
@@ -37,7 +38,16 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 
 /// The stylesheet's content version, so a new release is fetched at once.
 fn css_version() -> String {
-    Static::get("admin.css")
+    version("admin.css")
+}
+
+/// The tenant pages' script's content version.
+fn script_version() -> String {
+    version("tenant.js")
+}
+
+fn version(file: &str) -> String {
+    Static::get(file)
         .map(|f| {
             f.metadata.sha256_hash()[..4]
                 .iter()
@@ -48,15 +58,23 @@ fn css_version() -> String {
 }
 
 async fn stylesheet() -> Response {
-    let Some(file) = Static::get("admin.css") else {
-        return ApiError::not_found("stylesheet").into_response();
+    embedded("admin.css", "text/css; charset=utf-8")
+}
+
+/// The tenant pages' few live parts: the preview's colour as it is typed, the snippet's copy
+/// button. Plain JavaScript (no build step) that the pages do without.
+async fn tenant_script() -> Response {
+    embedded("tenant.js", "text/javascript; charset=utf-8")
+}
+
+/// A file of `assets/admin`, cached for good: its URL carries its content version.
+fn embedded(name: &str, content_type: &'static str) -> Response {
+    let Some(file) = Static::get(name) else {
+        return ApiError::not_found(name).into_response();
     };
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/css; charset=utf-8"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=31536000, immutable"),

@@ -2,8 +2,10 @@
 
 mod account;
 mod audit;
+mod keys;
 mod overview;
 mod sign_in;
+mod tenants;
 mod users;
 
 use axum::Router;
@@ -32,4 +34,19 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/link", post(users::link))
         .route("/admin/account", get(account::page).post(account::change))
         .route("/admin/audit", get(audit::page))
+        .route("/admin/tenants", get(tenants::list).post(tenants::create))
+        .route(
+            "/admin/tenants/{slug}",
+            get(tenants::show).post(tenants::save),
+        )
+        .route("/admin/tenants/{slug}/remove", post(tenants::remove))
+        .route(
+            "/admin/tenants/{slug}/preview.css",
+            get(tenants::preview_css),
+        )
+        .route(
+            "/admin/tenants/{slug}/keys",
+            get(keys::page).post(keys::issue),
+        )
+        .route("/admin/tenants/{slug}/keys/{id}/revoke", post(keys::revoke))
 }
