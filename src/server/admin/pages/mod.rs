@@ -1,5 +1,8 @@
 //! The admin's pages, one file per route group.
 
+mod analytics;
+mod charts;
+mod conversations;
 mod overview;
 mod sign_in;
 
@@ -23,4 +26,11 @@ pub fn routes() -> Router<AppState> {
             post(sign_in::sign_out_everywhere),
         )
         .route("/admin/language/{code}", get(sign_in::language))
+        .route("/admin/conversations", get(conversations::list))
+        .route(
+            "/admin/conversations/{public_id}",
+            get(conversations::transcript),
+        )
+        .route("/admin/analytics", get(analytics::index))
+        .route("/admin/analytics/{slug}", get(analytics::tenant))
 }
