@@ -27,14 +27,20 @@ impl Encoded for reqwest::RequestBuilder {
     }
 }
 
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
         .unwrap()
 }
 
-async fn member(app: &TestApp, email: &str, role: Role, tenants: &[&str], password: Option<&str>) {
+pub(crate) async fn member(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+    tenants: &[&str],
+    password: Option<&str>,
+) {
     let member = NewMember {
         email: email.into(),
         name: None,
@@ -46,7 +52,7 @@ async fn member(app: &TestApp, email: &str, role: Role, tenants: &[&str], passwo
 }
 
 /// Signs in with a password; the response as it came.
-async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+pub(crate) async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     browser()
         .post(format!("{}/admin/sign-in", app.url))
         .header("origin", ADMIN_ORIGIN)
@@ -57,12 +63,12 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Respons
 }
 
 /// The session cookie a sign-in set (`name=value`).
-fn cookie(res: &reqwest::Response) -> String {
+pub(crate) fn cookie(res: &reqwest::Response) -> String {
     let set = res.headers()["set-cookie"].to_str().unwrap();
     set.split(';').next().unwrap().to_owned()
 }
 
-async fn page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
+pub(crate) async fn page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
     browser()
         .get(format!("{}{path}", app.url))
         .header("cookie", cookie)
