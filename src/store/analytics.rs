@@ -302,7 +302,7 @@ mod tests {
         assert_eq!(bucket(99), 82);
         assert_eq!(bucket(100), 100);
         assert_eq!(bucket(1234), 1200);
-        assert_eq!(bucket(4_999), 3_900);
+        assert_eq!(bucket(4_999), 4_700);
         assert_eq!(bucket(250_000), 220_000);
     }
 

@@ -81,6 +81,7 @@ fn every_tenant_owned_table_carries_tenant_id() {
         "admin_users",
         "admin_user_tenants",
         "admin_sessions",
+        "admin_sign_in_links",
         "audit_log",
         "refinery_schema_history",
     ];
