@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Result, StoreError, named, now_ms};
+use super::{Result, StoreError, analytics, named, now_ms};
 use crate::formation::Formation;
 use crate::token;
 
@@ -69,7 +69,7 @@ impl ConversationStatus {
             ConversationStatus::Closed => "closed",
         }
     }
-    fn from_name(s: &str) -> Option<ConversationStatus> {
+    pub fn from_name(s: &str) -> Option<ConversationStatus> {
         Some(match s {
             "ai" => ConversationStatus::Ai,
             "waiting_human" => ConversationStatus::WaitingHuman,
@@ -155,6 +155,7 @@ pub fn create(c: &Connection, v: &Visitor, page: &Page, locale: &str) -> Result<
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)")?.execute(
         params![public_id, v.tenant_id, v.id, page.url, page.title, locale, now],
     )?;
+    analytics::conversation_started(c, v.tenant_id, now)?;
     get_for_visitor(c, v, &public_id)
 }
 
@@ -164,12 +165,27 @@ pub fn set_status(
     id: i64,
     status: ConversationStatus,
 ) -> Result<()> {
+    let now = now_ms();
     c.prepare_cached(
         "UPDATE conversations SET status = ?1, updated_at = ?2,
             closed_at = CASE WHEN ?1 = 'closed' THEN ?2 END
          WHERE id = ?3 AND tenant_id = ?4",
     )?
-    .execute(params![status.as_str(), now_ms(), id, tenant_id])?;
+    .execute(params![status.as_str(), now, id, tenant_id])?;
+    if matches!(
+        status,
+        ConversationStatus::WaitingHuman | ConversationStatus::Human
+    ) {
+        let first = c
+            .prepare_cached(
+                "UPDATE conversations SET handed_over_at = ?1
+                 WHERE id = ?2 AND tenant_id = ?3 AND handed_over_at IS NULL",
+            )?
+            .execute(params![now, id, tenant_id])?;
+        if first == 1 {
+            analytics::handed_over(c, tenant_id, now)?;
+        }
+    }
     Ok(())
 }
 
@@ -365,6 +381,7 @@ pub fn insert(c: &Connection, conv: &Conversation, m: &NewMessage) -> Result<Mes
     )?;
     c.prepare_cached("UPDATE conversations SET updated_at = ?1 WHERE id = ?2")?
         .execute(params![now, conv.id])?;
+    analytics::message_stored(c, conv.tenant_id, now, m.first_token_ms)?;
     get(c, conv, &m.public_id)
 }
 

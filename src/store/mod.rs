@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod audit;
 pub mod backup;
 pub mod catalog;
+pub mod conversation_list;
 pub mod conversations;
 pub mod kb;
 pub mod keys;

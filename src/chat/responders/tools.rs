@@ -9,7 +9,7 @@ use crate::chat::cards;
 use crate::money;
 use crate::store::catalog::{self, Product, Search};
 use crate::store::tenants::Tenant;
-use crate::store::{Db, StoreError};
+use crate::store::{Db, StoreError, analytics};
 use crate::text;
 
 /// Cards one search shows.
@@ -206,10 +206,10 @@ async fn search(
             Ok(found)
         })
         .await?;
+    let (id, n) = (tenant.id, products.len());
+    db.write(move |c| analytics::search_made(c, id, &query, n))
+        .await?;
     if products.is_empty() {
-        let id = tenant.id;
-        db.write(move |c| catalog::record_miss(c, id, &query))
-            .await?;
         return Ok(ToolResult {
             content: json!({"products": [], "note": "Nothing in the catalog matches."}).to_string(),
             parts: Vec::new(),

@@ -19,7 +19,7 @@ use crate::money;
 use crate::store::catalog::{self, Product, Search};
 use crate::store::kb::{self, KbEntry};
 use crate::store::tenants::Tenant;
-use crate::store::{Db, StoreError};
+use crate::store::{Db, StoreError, analytics};
 use crate::strings;
 use crate::sync::lock;
 use crate::text;
@@ -142,6 +142,9 @@ async fn answer(shared: &Shared, turn: &Turn) -> Result<Vec<ReplyPart>, StoreErr
             parts = match found {
                 Found::Faq(entry) => streamed(&entry.body),
                 Found::Products { products, title } => {
+                    let (id, query, n) = (tenant.id, turn.text.clone(), products.len());
+                    db.write(move |c| analytics::search_made(c, id, &query, n))
+                        .await?;
                     let mut p = streamed(&(say.found)(products.len()));
                     p.push(ReplyPart::Formation(Box::new(cards::cards(
                         &products, title, locale, base_url,
@@ -150,7 +153,7 @@ async fn answer(shared: &Shared, turn: &Turn) -> Result<Vec<ReplyPart>, StoreErr
                 }
                 Found::Nothing { categories } => {
                     let (id, query) = (tenant.id, turn.text.clone());
-                    db.write(move |c| catalog::record_miss(c, id, &query))
+                    db.write(move |c| analytics::search_made(c, id, &query, 0))
                         .await?;
                     let mut p = streamed(say.nothing_found);
                     let mut chips = vec![QuickReply {

@@ -1,7 +1,10 @@
 //! The admin's pages, one file per route group.
 
 mod account;
+mod analytics;
 mod audit;
+mod charts;
+mod conversations;
 mod keys;
 mod overview;
 mod sign_in;
@@ -49,4 +52,11 @@ pub fn routes() -> Router<AppState> {
             get(keys::page).post(keys::issue),
         )
         .route("/admin/tenants/{slug}/keys/{id}/revoke", post(keys::revoke))
+        .route("/admin/conversations", get(conversations::list))
+        .route(
+            "/admin/conversations/{public_id}",
+            get(conversations::transcript),
+        )
+        .route("/admin/analytics", get(analytics::index))
+        .route("/admin/analytics/{slug}", get(analytics::tenant))
 }
