@@ -100,7 +100,6 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-#[expect(dead_code, reason = "the tenant, user and audit pages use them next")]
 impl Admin {
     /// Refuses anyone but an owner.
     pub fn owner(&self) -> Result<(), ApiError> {

@@ -28,6 +28,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(pages::routes())
         .route("/admin/static/admin.css", get(stylesheet))
+        .route("/admin/static/admin.js", get(script))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::same_origin,
@@ -35,28 +36,34 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn(guard::headers))
 }
 
-/// The stylesheet's content version, so a new release is fetched at once.
+/// The content version of the stylesheet and the script (both URLs carry it), so a new release
+/// is fetched at once.
 fn css_version() -> String {
-    Static::get("admin.css")
-        .map(|f| {
-            f.metadata.sha256_hash()[..4]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect()
-        })
-        .unwrap_or_default()
+    ["admin.css", "admin.js"]
+        .iter()
+        .filter_map(|name| Static::get(name))
+        .flat_map(|f| f.metadata.sha256_hash()[..3].to_vec())
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 async fn stylesheet() -> Response {
-    let Some(file) = Static::get("admin.css") else {
-        return ApiError::not_found("stylesheet").into_response();
+    immutable("admin.css", "text/css; charset=utf-8")
+}
+
+/// The admin's script, built from `assets/admin/src/` by the widget's esbuild pipeline.
+async fn script() -> Response {
+    immutable("admin.js", "text/javascript; charset=utf-8")
+}
+
+/// A static file under its versioned URL.
+fn immutable(name: &str, content_type: &'static str) -> Response {
+    let Some(file) = Static::get(name) else {
+        return ApiError::not_found("file").into_response();
     };
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/css; charset=utf-8"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=31536000, immutable"),
@@ -72,6 +79,8 @@ pub struct Me {
     pub name: String,
     /// For the forms on the page.
     pub csrf: String,
+    /// Whether the owners' pages are theirs to see.
+    pub owner: bool,
 }
 
 impl From<&Admin> for Me {
@@ -79,6 +88,7 @@ impl From<&Admin> for Me {
         Me {
             name: admin.user.display_name().to_owned(),
             csrf: admin.session.csrf_token.clone(),
+            owner: admin.owner().is_ok(),
         }
     }
 }

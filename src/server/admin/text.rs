@@ -32,6 +32,7 @@ pub struct Text {
     pub zero_results: &'static str,
     pub spend: &'static str,
     pub signed_in_as: &'static str,
+    pub catalog: &'static str,
     /// The other language's name, on the link that switches to it.
     pub language: &'static str,
     /// The other language's code.
@@ -62,6 +63,7 @@ const EN: Text = Text {
     zero_results: "Searches that found nothing",
     spend: "Token spend",
     signed_in_as: "Signed in as",
+    catalog: "Catalog",
     language: "Русский",
     other: "ru",
 };
@@ -90,6 +92,7 @@ const RU: Text = Text {
     zero_results: "Поиски без результата",
     spend: "Расход токенов",
     signed_in_as: "Вы вошли как",
+    catalog: "Каталог",
     language: "English",
     other: "en",
 };

@@ -1,5 +1,6 @@
 //! The admin's pages, one file per route group.
 
+mod catalog;
 mod overview;
 mod sign_in;
 
@@ -23,4 +24,5 @@ pub fn routes() -> Router<AppState> {
             post(sign_in::sign_out_everywhere),
         )
         .route("/admin/language/{code}", get(sign_in::language))
+        .merge(catalog::routes())
 }
