@@ -303,26 +303,23 @@ pub async fn edit(
     edit_page(lang, &admin, &tenant, &id, &values(&product), &[])
 }
 
-/// The form's attributes ("name: value" lines) as a file's other columns, or the line that is not.
-fn attribute_lines(text: &str, w: &'static Words) -> Result<Vec<(String, String)>, FieldError> {
-    let mut pairs = Vec::new();
+/// The form's attributes ("name: value" lines) as a file's other columns, and a problem for
+/// each line that is not one.
+fn attribute_lines(text: &str, w: &'static Words) -> (Vec<(String, String)>, Vec<FieldError>) {
+    let (mut pairs, mut problems) = (Vec::new(), Vec::new());
     for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
         match line.split_once(':') {
+            _ if line.trim().is_empty() => {}
             Some((k, v)) if !k.trim().is_empty() => {
                 pairs.push((k.trim().to_owned(), v.trim().to_owned()));
             }
-            _ => {
-                return Err(FieldError {
-                    field: "attributes",
-                    message: format!("{} {}: {}", w.line, i + 1, w.attribute_line),
-                });
-            }
+            _ => problems.push(FieldError {
+                field: "attributes",
+                message: format!("{} {}: {}", w.line, i + 1, w.attribute_line),
+            }),
         }
     }
-    Ok(pairs)
+    (pairs, problems)
 }
 
 /// Saves the form by the importer's rules; re-renders it with the problems beside the fields.
@@ -344,17 +341,16 @@ pub async fn save(
             (name, value)
         })
         .collect();
-    let attributes = form.get("attributes").cloned().unwrap_or_default();
-    let parsed = match attribute_lines(&attributes, w) {
-        Ok(pairs) => {
-            values.extend(pairs);
-            import::parse_product(values, &tenant.currency)
-        }
-        Err(e) => Err(vec![e]),
-    };
+    let (pairs, mut errors) = attribute_lines(form.get("attributes").map_or("", |a| a), w);
+    values.extend(pairs);
+    let parsed = import::parse_product(values, &tenant.currency);
     let mut fields = match parsed {
-        Ok(fields) => fields,
-        Err(errors) => return edit_page(lang, &admin, &tenant, &id, &form, &errors),
+        Ok(fields) if errors.is_empty() => fields,
+        Ok(_) => return edit_page(lang, &admin, &tenant, &id, &form, &errors),
+        Err(problems) => {
+            errors.extend(problems);
+            return edit_page(lang, &admin, &tenant, &id, &form, &errors);
+        }
     };
     keep_types(&mut fields.attributes, &stored.attributes);
     let (tenant_id, slug_, actor, public_id) =
