@@ -553,26 +553,15 @@ async fn the_knowledge_base_uploads_edits_and_deletes_the_same_way() {
 async fn operators_get_403_and_another_tenants_catalog_is_404() {
     let app = app::spawn().await;
     let olga = signed_in(&app, "olga@shop.example", Role::Operator, &["demo"]).await;
-    assert_eq!(
-        olga.get("/admin/tenants/demo/catalog").await.status(),
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        olga.get("/admin/tenants/demo/kb").await.status(),
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        olga.get("/admin/catalog").await.status(),
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        olga.get("/admin/tenants/demo-ru/catalog").await.status(),
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        olga.get("/admin/tenants/demo-ru/kb").await.status(),
-        StatusCode::NOT_FOUND
-    );
+    for (path, status) in [
+        ("/admin/tenants/demo/catalog", StatusCode::FORBIDDEN),
+        ("/admin/tenants/demo/kb", StatusCode::FORBIDDEN),
+        ("/admin/catalog", StatusCode::FORBIDDEN),
+        ("/admin/tenants/demo-ru/catalog", StatusCode::NOT_FOUND),
+        ("/admin/tenants/demo-ru/kb", StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(olga.get(path).await.status(), status, "{path}");
+    }
     let before = products(&app).await;
     assert_eq!(
         olga.upload("catalog", "good.csv", GOOD, true)

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path as UrlPath, Query, State};
+use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -14,10 +14,10 @@ use super::super::super::auth::Admin;
 use super::super::super::text::{Lang, Text};
 use super::super::super::{Me, css_version, render};
 use super::words::{self, Words};
-use super::{FormField, Kind, ListQuery, PAGE_ROWS, Paging, UploadForm, owned};
+use super::{Change, FormField, Kind, ListQuery, PAGE_ROWS, Paging, UploadForm, owned};
 use crate::import::{self, FieldError};
 use crate::store::tenants::Tenant;
-use crate::store::{ImportSummary, StoreError, audit, kb};
+use crate::store::{ImportSummary, StoreError, kb};
 
 /// An entry as the list shows it.
 pub struct Row {
@@ -42,17 +42,6 @@ struct ListPage {
     imported: Option<ImportSummary>,
     saved: bool,
     deleted: bool,
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    admin: Admin,
-    lang: Lang,
-    UrlPath(slug): UrlPath<String>,
-    Query(query): Query<ListQuery>,
-) -> Result<Response, ApiError> {
-    let tenant = owned(&state, &admin, &slug).await?;
-    page(&state, &admin, lang, &tenant, query, None).await
 }
 
 /// The list page; `file_error` goes beside the upload form's file field.
@@ -216,22 +205,13 @@ pub async fn save(
         Ok(row) => row,
         Err(errors) => return edit_page(lang, &admin, &tenant, &id, &form, &errors),
     };
-    let (tenant_id, slug_, actor, public_id) =
-        (tenant.id, tenant.slug.clone(), admin.actor(), id.clone());
+    let (change, public_id) = (Change::new(&tenant, &admin), id.clone());
     let written = state
         .db
         .write(move |c| {
-            kb::update(c, tenant_id, &public_id, &row)?;
-            audit::record(
-                c,
-                audit::Entry {
-                    tenant: Some((tenant_id, &slug_)),
-                    actor: &actor,
-                    action: "kb.update",
-                    target: Some(&row.title),
-                    details: serde_json::json!({ "entry": public_id }),
-                },
-            )
+            kb::update(c, change.tenant, &public_id, &row)?;
+            let details = serde_json::json!({ "entry": public_id });
+            change.record(c, "kb.update", &row.title, details)
         })
         .await;
     match written {
@@ -253,22 +233,14 @@ pub async fn delete(
     UrlPath((slug, id)): UrlPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let tenant = owned(&state, &admin, &slug).await?;
-    let (tenant_id, slug_, actor) = (tenant.id, tenant.slug.clone(), admin.actor());
+    let change = Change::new(&tenant, &admin);
     state
         .db
         .write(move |c| {
-            let entry = kb::get(c, tenant_id, &id)?;
-            kb::delete(c, tenant_id, &id)?;
-            audit::record(
-                c,
-                audit::Entry {
-                    tenant: Some((tenant_id, &slug_)),
-                    actor: &actor,
-                    action: "kb.delete",
-                    target: Some(&entry.title),
-                    details: serde_json::json!({ "entry": id }),
-                },
-            )
+            let entry = kb::get(c, change.tenant, &id)?;
+            kb::delete(c, change.tenant, &id)?;
+            let details = serde_json::json!({ "entry": id });
+            change.record(c, "kb.delete", &entry.title, details)
         })
         .await?;
     Ok(Redirect::to(&format!("/admin/tenants/{slug}/kb?deleted=true")).into_response())

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path as UrlPath, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path as UrlPath, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -26,7 +26,7 @@ use super::super::text::{Lang, Text};
 use super::super::{Me, css_version, render};
 use crate::import::{self, CatalogFormat, KbFormat, RowError};
 use crate::store::tenants::Tenant;
-use crate::store::{ImportSummary, catalog, kb};
+use crate::store::{ImportSummary, audit, catalog, kb};
 use uploads::{Kind, Meta, Refusal, Upload};
 use words::Words;
 
@@ -37,8 +37,8 @@ pub fn routes() -> Router<AppState> {
     let upload = post(upload).layer(DefaultBodyLimit::max(uploads::MAX_BYTES + 64 * 1024));
     Router::new()
         .route("/admin/catalog", get(index))
-        .route("/admin/tenants/{slug}/catalog", get(products::list))
-        .route("/admin/tenants/{slug}/kb", get(entries::list))
+        .route("/admin/tenants/{slug}/catalog", get(list))
+        .route("/admin/tenants/{slug}/kb", get(list))
         .route("/admin/tenants/{slug}/catalog/upload", upload.clone())
         .route("/admin/tenants/{slug}/kb/upload", upload)
         .route(
@@ -200,30 +200,7 @@ pub async fn upload(
             if wants_json {
                 return Err(ApiError::unprocessable("invalid_file", message));
             }
-            let mut page = match kind {
-                Kind::Catalog => {
-                    products::page(
-                        &state,
-                        &admin,
-                        lang,
-                        &tenant,
-                        Default::default(),
-                        Some(message),
-                    )
-                    .await?
-                }
-                Kind::Kb => {
-                    entries::page(
-                        &state,
-                        &admin,
-                        lang,
-                        &tenant,
-                        Default::default(),
-                        Some(message),
-                    )
-                    .await?
-                }
-            };
+            let mut page = list_page(&state, &admin, lang, &tenant, kind, Some(message)).await?;
             *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             return Ok(page);
         }
@@ -242,6 +219,87 @@ pub async fn upload(
         return Ok(axum::Json(serde_json::json!({ "next": next })).into_response());
     }
     Ok(Redirect::to(&next).into_response())
+}
+
+/// Runs `f` in the writer's transaction, or rehearses it (a dry run rolls everything back).
+async fn write<T: Send + 'static>(
+    state: &AppState,
+    rehearse: bool,
+    f: impl FnOnce(&rusqlite::Transaction) -> crate::store::Result<T> + Send + 'static,
+) -> crate::store::Result<T> {
+    if rehearse {
+        state.db.rehearse(f).await
+    } else {
+        state.db.write(f).await
+    }
+}
+
+/// A kind's list page: its products or its entries, with the upload form.
+pub async fn list(
+    State(state): State<AppState>,
+    admin: Admin,
+    lang: Lang,
+    kind: Kind,
+    UrlPath(slug): UrlPath<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let tenant = owned(&state, &admin, &slug).await?;
+    match kind {
+        Kind::Catalog => products::page(&state, &admin, lang, &tenant, query, None).await,
+        Kind::Kb => entries::page(&state, &admin, lang, &tenant, query, None).await,
+    }
+}
+
+/// The list page with `file_error` beside the upload form's file field.
+async fn list_page(
+    state: &AppState,
+    admin: &Admin,
+    lang: Lang,
+    tenant: &Tenant,
+    kind: Kind,
+    file_error: Option<&'static str>,
+) -> Result<Response, ApiError> {
+    let query = ListQuery::default();
+    match kind {
+        Kind::Catalog => products::page(state, admin, lang, tenant, query, file_error).await,
+        Kind::Kb => entries::page(state, admin, lang, tenant, query, file_error).await,
+    }
+}
+
+/// Who changes one product or entry, for the audit log.
+struct Change {
+    tenant: i64,
+    slug: String,
+    actor: String,
+}
+
+impl Change {
+    fn new(tenant: &Tenant, admin: &Admin) -> Change {
+        Change {
+            tenant: tenant.id,
+            slug: tenant.slug.clone(),
+            actor: admin.actor(),
+        }
+    }
+
+    fn record(
+        &self,
+        c: &rusqlite::Connection,
+        action: &str,
+        target: &str,
+        details: serde_json::Value,
+    ) -> crate::store::Result<()> {
+        audit::record(
+            c,
+            audit::Entry {
+                tenant: Some((self.tenant, &self.slug)),
+                actor: &self.actor,
+                action,
+                target: Some(target),
+                details,
+            },
+        )
+    }
 }
 
 /// What importing an upload does (or, rehearsed, would do), or the lines that stop it.
@@ -267,14 +325,10 @@ async fn run(
                 Ok(rows) => rows,
                 Err(errors) => return Ok(Outcome::Refused(errors)),
             };
-            let write = move |c: &rusqlite::Transaction| {
+            write(state, rehearse, move |c| {
                 catalog::import_logged(c, ((id, &slug), &actor), &rows, replace, &name, |_| {})
-            };
-            if rehearse {
-                state.db.rehearse(write).await?
-            } else {
-                state.db.write(write).await?
-            }
+            })
+            .await?
         }
         Kind::Kb => {
             let format = KbFormat::detect(Path::new(&name), &content);
@@ -282,14 +336,10 @@ async fn run(
                 Ok(rows) => rows,
                 Err(errors) => return Ok(Outcome::Refused(errors)),
             };
-            let write = move |c: &rusqlite::Transaction| {
+            write(state, rehearse, move |c| {
                 kb::import_logged(c, ((id, &slug), &actor), &rows, replace, &name)
-            };
-            if rehearse {
-                state.db.rehearse(write).await?
-            } else {
-                state.db.write(write).await?
-            }
+            })
+            .await?
         }
     };
     Ok(Outcome::Summary(summary))
@@ -382,30 +432,7 @@ async fn expired(
     kind: Kind,
 ) -> Result<Response, ApiError> {
     let w = words::of(lang.0);
-    let mut page = match kind {
-        Kind::Catalog => {
-            products::page(
-                state,
-                admin,
-                lang,
-                tenant,
-                Default::default(),
-                Some(w.expired),
-            )
-            .await?
-        }
-        Kind::Kb => {
-            entries::page(
-                state,
-                admin,
-                lang,
-                tenant,
-                Default::default(),
-                Some(w.expired),
-            )
-            .await?
-        }
-    };
+    let mut page = list_page(state, admin, lang, tenant, kind, Some(w.expired)).await?;
     *page.status_mut() = StatusCode::GONE;
     Ok(page)
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path as UrlPath, Query, State};
+use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Map, Value};
@@ -15,12 +15,12 @@ use super::super::super::auth::Admin;
 use super::super::super::text::{Lang, Text};
 use super::super::super::{Me, css_version, render};
 use super::words::{self, Words};
-use super::{FormField, Kind, ListQuery, PAGE_ROWS, Paging, UploadForm, owned};
+use super::{Change, FormField, Kind, ListQuery, PAGE_ROWS, Paging, UploadForm, owned};
 use crate::import::{self, FieldError};
 use crate::money;
 use crate::store::catalog::{self, Field, Product, ProductFields, Search};
 use crate::store::tenants::Tenant;
-use crate::store::{ImportSummary, StoreError, audit};
+use crate::store::{ImportSummary, StoreError};
 
 /// A product as the list shows it.
 pub struct Row {
@@ -50,17 +50,6 @@ struct ListPage {
     imported: Option<ImportSummary>,
     saved: bool,
     deleted: bool,
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    admin: Admin,
-    lang: Lang,
-    UrlPath(slug): UrlPath<String>,
-    Query(query): Query<ListQuery>,
-) -> Result<Response, ApiError> {
-    let tenant = owned(&state, &admin, &slug).await?;
-    page(&state, &admin, lang, &tenant, query, None).await
 }
 
 /// The list page; `file_error` goes beside the upload form's file field.
@@ -353,22 +342,13 @@ pub async fn save(
         }
     };
     keep_types(&mut fields.attributes, &stored.attributes);
-    let (tenant_id, slug_, actor, public_id) =
-        (tenant.id, tenant.slug.clone(), admin.actor(), id.clone());
+    let (change, public_id) = (Change::new(&tenant, &admin), id.clone());
     let written = state
         .db
         .write(move |c| {
-            catalog::update(c, tenant_id, &public_id, &fields)?;
-            audit::record(
-                c,
-                audit::Entry {
-                    tenant: Some((tenant_id, &slug_)),
-                    actor: &actor,
-                    action: "catalog.update",
-                    target: Some(&fields.sku),
-                    details: serde_json::json!({ "product": public_id }),
-                },
-            )
+            catalog::update(c, change.tenant, &public_id, &fields)?;
+            let details = serde_json::json!({ "product": public_id });
+            change.record(c, "catalog.update", &fields.sku, details)
         })
         .await;
     match written {
@@ -403,22 +383,14 @@ pub async fn delete(
     UrlPath((slug, id)): UrlPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let tenant = owned(&state, &admin, &slug).await?;
-    let (tenant_id, slug_, actor) = (tenant.id, tenant.slug.clone(), admin.actor());
+    let change = Change::new(&tenant, &admin);
     state
         .db
         .write(move |c| {
-            let product = catalog::get(c, tenant_id, &id)?;
-            catalog::delete(c, tenant_id, &id)?;
-            audit::record(
-                c,
-                audit::Entry {
-                    tenant: Some((tenant_id, &slug_)),
-                    actor: &actor,
-                    action: "catalog.delete",
-                    target: Some(&product.sku),
-                    details: serde_json::json!({ "product": id }),
-                },
-            )
+            let product = catalog::get(c, change.tenant, &id)?;
+            catalog::delete(c, change.tenant, &id)?;
+            let details = serde_json::json!({ "product": id });
+            change.record(c, "catalog.delete", &product.sku, details)
         })
         .await?;
     Ok(Redirect::to(&format!("/admin/tenants/{slug}/catalog?deleted=true")).into_response())
