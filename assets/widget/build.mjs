@@ -70,8 +70,19 @@ export async function build(outDir) {
   return manifest;
 }
 
+/** The admin's script: assets/admin/src/main.ts, committed as assets/admin/admin.js (the server's URL carries its hash). */
+export const ADMIN_JS = join(here, "../admin/admin.js");
+
+/** Builds the admin's script into `file`; returns its gzip size. */
+export async function buildAdmin(file = ADMIN_JS) {
+  const js = await bundle("../admin/src/main.ts");
+  await writeFile(file, js);
+  return gzipSize(js);
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const out = resolve(here, process.argv[2] || "dist");
   const m = await build(out);
   console.log(`built ${out}: widget.js ${m.loader_gzip} B gzip, ${m.chat} ${m.chat_gzip} B gzip`);
+  if (!process.argv[2]) console.log(`built ${ADMIN_JS}: ${await buildAdmin()} B gzip`);
 }

@@ -7,10 +7,11 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, gzipSize } from "./build.mjs";
+import { ADMIN_JS, build, buildAdmin, gzipSize } from "./build.mjs";
 
 export const LOADER_BUDGET = 3 * 1024;
 export const TOTAL_BUDGET = 20 * 1024;
+export const ADMIN_BUDGET = 4 * 1024;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "dist");
@@ -45,6 +46,20 @@ try {
   if (total > TOTAL_BUDGET) problems.push(`widget JS is ${total} B gzip in total, over the ${TOTAL_BUDGET} B budget`);
 } finally {
   await rm(tmp, { recursive: true, force: true });
+}
+
+// The admin's script: assets/admin/admin.js is what its sources build, within its own budget.
+const adminTmp = await mkdtemp(join(tmpdir(), "keepstar-admin-"));
+try {
+  const fresh = join(adminTmp, "admin.js");
+  const size = await buildAdmin(fresh);
+  console.log(`${"admin.js".padEnd(22)} ${String(size).padStart(6)} B gzip / ${ADMIN_BUDGET} B budget`);
+  const committed = await readFile(ADMIN_JS).catch(() => null);
+  if (!committed) problems.push("assets/admin/admin.js is missing: run `npm run build`");
+  else if (!committed.equals(await readFile(fresh))) problems.push("assets/admin/admin.js is stale: run `npm run build`");
+  if (size > ADMIN_BUDGET) problems.push(`admin.js is ${size} B gzip, over the ${ADMIN_BUDGET} B budget`);
+} finally {
+  await rm(adminTmp, { recursive: true, force: true });
 }
 
 if (problems.length) {

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{Ctx, Failure, output};
 use crate::import::{self, CatalogFormat, KbFormat, RowError};
-use crate::store::{Db, audit, catalog, kb, tenants};
+use crate::store::{Db, catalog, kb, tenants};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -104,20 +104,10 @@ impl CatalogCommand {
         let (actor, replace, file) = (ctx.actor(), args.replace, args.file.display().to_string());
         let progress = bar.clone();
         let summary = write(&db, args.dry_run, move |c| {
-            let summary = catalog::import(c, tenant.id, &rows, replace, |n| {
+            let who = ((tenant.id, tenant.slug.as_str()), actor.as_str());
+            catalog::import_logged(c, who, &rows, replace, &file, |n| {
                 progress.set_position(n as u64)
-            })?;
-            audit::record(
-                c,
-                audit::Entry {
-                    tenant: Some((tenant.id, &tenant.slug)),
-                    actor: &actor,
-                    action: "catalog.import",
-                    target: Some(&file),
-                    details: json!(summary),
-                },
-            )?;
-            Ok(summary)
+            })
         })
         .await?;
         bar.finish_and_clear();
@@ -136,18 +126,8 @@ impl KbCommand {
         let rows = import::parse_kb(&content, format).map_err(|e| refuse(&args.file, &e))?;
         let (actor, replace, file) = (ctx.actor(), args.replace, args.file.display().to_string());
         let summary = write(&db, args.dry_run, move |c| {
-            let summary = kb::import(c, tenant.id, &rows, replace)?;
-            audit::record(
-                c,
-                audit::Entry {
-                    tenant: Some((tenant.id, &tenant.slug)),
-                    actor: &actor,
-                    action: "kb.import",
-                    target: Some(&file),
-                    details: json!(summary),
-                },
-            )?;
-            Ok(summary)
+            let who = ((tenant.id, tenant.slug.as_str()), actor.as_str());
+            kb::import_logged(c, who, &rows, replace, &file)
         })
         .await?;
         report(ctx, "entries", &args.slug, args.dry_run, summary)

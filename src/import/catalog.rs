@@ -17,6 +17,9 @@ pub(super) fn known_field(key: &str) -> Option<Field> {
         .find(|f| f.name().eq_ignore_ascii_case(key))
 }
 
+/// A record's problems, each with the field it is about (`None`: an attribute or the record).
+pub(super) type Problems = Vec<(Option<Field>, String)>;
+
 /// Validates one record; every problem goes to `errors` with the record's line.
 pub(super) fn product(
     record: Record,
@@ -25,22 +28,40 @@ pub(super) fn product(
     errors: &mut Errors,
 ) -> Option<ProductRow> {
     let line = record.line;
-    let mut problems = Vec::new();
+    match fields(record, default_currency, first_lines) {
+        Ok(fields) => Some(ProductRow { line, fields }),
+        Err(problems) => {
+            for (_, problem) in problems {
+                errors.add(line, problem);
+            }
+            None
+        }
+    }
+}
+
+/// One record's fields, or every problem with them; `first_lines` holds the skus seen so far.
+pub(super) fn fields(
+    record: Record,
+    default_currency: &str,
+    first_lines: &mut HashMap<String, usize>,
+) -> Result<ProductFields, Problems> {
+    let line = record.line;
+    let mut problems = Problems::new();
     let mut known: Vec<(Field, Cell)> = Vec::new();
     let mut attributes = Map::new();
     for (key, cell) in record.fields {
         match known_field(&key) {
             Some(field) if known.iter().any(|(f, _)| *f == field) => {
-                problems.push(format!("{} is given twice", field.name()));
+                problems.push((Some(field), format!("{} is given twice", field.name())));
             }
             Some(field) => known.push((field, cell)),
-            None if key.is_empty() => problems.push("a key has no name".to_string()),
+            None if key.is_empty() => problems.push((None, "a key has no name".to_string())),
             None => match attribute(&key, cell) {
                 Ok(Some(value)) => {
                     attributes.insert(key, value);
                 }
                 Ok(None) => {}
-                Err(message) => problems.push(message),
+                Err(message) => problems.push((None, message)),
             },
         }
     }
@@ -51,33 +72,36 @@ pub(super) fn product(
 
     let sku = match text(take(Field::Sku), Field::Sku) {
         Ok(Some(sku)) if sku.chars().any(char::is_control) => {
-            problems.push(format!(
-                "sku {} contains a line break or control character",
-                quote(&sku)
+            problems.push((
+                Some(Field::Sku),
+                format!(
+                    "sku {} contains a line break or control character",
+                    quote(&sku)
+                ),
             ));
             None
         }
         Ok(Some(sku)) => match too_long(&sku, Field::Sku) {
             Some(problem) => {
-                problems.push(problem);
+                problems.push((Some(Field::Sku), problem));
                 None
             }
             None => Some(sku),
         },
         Ok(None) => {
-            problems.push("missing sku".to_string());
+            problems.push((Some(Field::Sku), "missing sku".to_string()));
             None
         }
         Err(problem) => {
-            problems.push(problem);
+            problems.push((Some(Field::Sku), problem));
             None
         }
     };
     if let Some(sku) = &sku {
         match first_lines.get(sku) {
-            Some(first) => problems.push(format!(
-                "duplicate sku {} (first on line {first})",
-                quote(sku)
+            Some(first) => problems.push((
+                Some(Field::Sku),
+                format!("duplicate sku {} (first on line {first})", quote(sku)),
             )),
             None => {
                 first_lines.insert(sku.clone(), line);
@@ -88,23 +112,23 @@ pub(super) fn product(
     let title = match text(take(Field::Title), Field::Title) {
         Ok(Some(title)) => {
             if let Some(problem) = too_long(&title, Field::Title) {
-                problems.push(problem);
+                problems.push((Some(Field::Title), problem));
             }
             title
         }
         Ok(None) => {
-            problems.push("missing title".to_string());
+            problems.push((Some(Field::Title), "missing title".to_string()));
             String::new()
         }
         Err(problem) => {
-            problems.push(problem);
+            problems.push((Some(Field::Title), problem));
             String::new()
         }
     };
     let description = optional_text(take(Field::Description), Field::Description, &mut problems)
         .unwrap_or_default();
     if let Some(problem) = too_long(&description, Field::Description) {
-        problems.push(problem);
+        problems.push((Some(Field::Description), problem));
     }
 
     let currency = match optional_text(take(Field::Currency), Field::Currency, &mut problems) {
@@ -113,9 +137,12 @@ pub(super) fn product(
             if upper.len() == 3 && upper.bytes().all(|b| b.is_ascii_uppercase()) {
                 upper
             } else {
-                problems.push(format!(
-                    "invalid currency {}: use a 3-letter ISO 4217 code (e.g. USD)",
-                    quote(&code)
+                problems.push((
+                    Some(Field::Currency),
+                    format!(
+                        "invalid currency {}: use a 3-letter ISO 4217 code (e.g. USD)",
+                        quote(&code)
+                    ),
                 ));
                 default_currency.to_string()
             }
@@ -123,55 +150,49 @@ pub(super) fn product(
         None => default_currency.to_string(),
     };
     let price = amount(take(Field::Price), &currency, "price").unwrap_or_else(|p| {
-        problems.push(p);
+        problems.push((Some(Field::Price), p));
         None
     });
     let compare_at = amount(take(Field::CompareAt), &currency, "compare_at").unwrap_or_else(|p| {
-        problems.push(p);
+        problems.push((Some(Field::CompareAt), p));
         None
     });
 
     let url = optional_text(take(Field::Url), Field::Url, &mut problems).and_then(|url| {
         let web = web_url(&url);
         if web.is_none() {
-            problems.push(format!(
-                "invalid url {}: use an absolute http(s) URL",
-                quote(&url)
+            problems.push((
+                Some(Field::Url),
+                format!("invalid url {}: use an absolute http(s) URL", quote(&url)),
             ));
         }
         web
     });
-    let image = optional_text(take(Field::Image), Field::Image, &mut problems).and_then(|image| {
-        let valid = if image.starts_with('/') {
-            site_path(&image).then_some(image.clone())
-        } else {
-            web_url(&image)
-        };
-        if valid.is_none() {
-            problems.push(format!(
+    let image =
+        optional_text(take(Field::Image), Field::Image, &mut problems).and_then(|image| {
+            let valid = if image.starts_with('/') {
+                site_path(&image).then_some(image.clone())
+            } else {
+                web_url(&image)
+            };
+            if valid.is_none() {
+                problems.push((Some(Field::Image), format!(
                 "invalid image {}: use an absolute http(s) URL or a path starting with \"/\"",
                 quote(&image)
-            ));
-        }
-        valid
-    });
+            )));
+            }
+            valid
+        });
     let category = optional_text(take(Field::Category), Field::Category, &mut problems);
     let brand = optional_text(take(Field::Brand), Field::Brand, &mut problems);
     let rating = rating(take(Field::Rating)).unwrap_or_else(|p| {
-        problems.push(p);
+        problems.push((Some(Field::Rating), p));
         None
     });
 
-    if !problems.is_empty() {
-        for problem in problems {
-            errors.add(line, problem);
-        }
-        return None;
-    }
-    Some(ProductRow {
-        line,
-        fields: ProductFields {
-            sku: sku?,
+    match sku {
+        Some(sku) if problems.is_empty() => Ok(ProductFields {
+            sku,
             title,
             description,
             price,
@@ -183,13 +204,14 @@ pub(super) fn product(
             brand,
             rating,
             attributes,
-        },
-    })
+        }),
+        _ => Err(problems),
+    }
 }
 
-fn optional_text(cell: Option<Cell>, field: Field, problems: &mut Vec<String>) -> Option<String> {
+fn optional_text(cell: Option<Cell>, field: Field, problems: &mut Problems) -> Option<String> {
     text(cell, field).unwrap_or_else(|problem| {
-        problems.push(problem);
+        problems.push((Some(field), problem));
         None
     })
 }

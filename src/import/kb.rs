@@ -161,23 +161,37 @@ pub(super) fn csv_entries(content: &str, errors: &mut Errors) -> Vec<KbRow> {
     }
     let mut rows = Vec::with_capacity(table.rows.len());
     for (line, cells) in &table.rows {
-        let cell = |i: usize| cells.get(i).map_or("", |c| c.trim()).to_string();
-        let (title, body) = (cell(question), cell(answer));
-        if title.is_empty() {
-            errors.add(*line, "missing question");
-        }
-        if body.is_empty() {
-            errors.add(*line, "missing answer");
-        }
-        if !title.is_empty() && !body.is_empty() {
-            rows.push(KbRow {
-                line: *line,
-                title,
-                body,
-            });
+        let cell = |i: usize| cells.get(i).map_or("", |c| c.as_str());
+        match entry(cell(question), cell(answer)) {
+            Ok(row) => rows.push(KbRow { line: *line, ..row }),
+            Err(problems) => {
+                for (_, problem) in problems {
+                    errors.add(*line, problem);
+                }
+            }
         }
     }
     rows
+}
+
+/// A question and its answer, trimmed, or the problems with them by field (`title`, `body`).
+pub(super) fn entry(title: &str, body: &str) -> Result<KbRow, Vec<(&'static str, String)>> {
+    let (title, body) = (title.trim(), body.trim());
+    let mut problems = Vec::new();
+    if title.is_empty() {
+        problems.push(("title", "missing question".to_string()));
+    }
+    if body.is_empty() {
+        problems.push(("body", "missing answer".to_string()));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(KbRow {
+        line: 1,
+        title: title.to_string(),
+        body: body.to_string(),
+    })
 }
 
 #[cfg(test)]

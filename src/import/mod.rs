@@ -158,6 +158,49 @@ pub fn parse_kb(content: &str, format: KbFormat) -> Result<Vec<KbRow>, Vec<RowEr
     errors.into_result(rows)
 }
 
+/// A problem with one field of a product or entry edited on its own (the admin's form): the
+/// field's name (`attributes` for a product's other keys) and the same sentence a file gets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// One product from a form, by the rules a file's records pass: `values` are field names (or
+/// attribute keys) and their texts, as a CSV row gives them.
+pub fn parse_product(
+    values: Vec<(String, String)>,
+    default_currency: &str,
+) -> Result<crate::store::catalog::ProductFields, Vec<FieldError>> {
+    let record = record::Record {
+        line: 1,
+        fields: values
+            .into_iter()
+            .map(|(k, v)| (k, record::Cell::Text(v)))
+            .collect(),
+    };
+    let default_currency = default_currency.trim().to_ascii_uppercase();
+    catalog::fields(record, &default_currency, &mut HashMap::new()).map_err(|problems| {
+        problems
+            .into_iter()
+            .map(|(field, message)| FieldError {
+                field: field.map_or("attributes", |f| f.name()),
+                message,
+            })
+            .collect()
+    })
+}
+
+/// One knowledge entry from a form, by the rules a CSV file's rows pass.
+pub fn parse_kb_entry(title: &str, body: &str) -> Result<KbRow, Vec<FieldError>> {
+    kb::entry(title, body).map_err(|problems| {
+        problems
+            .into_iter()
+            .map(|(field, message)| FieldError { field, message })
+            .collect()
+    })
+}
+
 /// The problems found so far: at most [`MAX_ERRORS`], sorted by line at the end.
 #[derive(Default)]
 pub(super) struct Errors(Vec<RowError>);

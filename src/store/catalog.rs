@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_it
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{ImportSummary, Result, StoreError, json_column, now_ms};
+use super::{ImportSummary, Result, StoreError, audit, json_column, now_ms};
 use crate::{text, token};
 
 /// A product's named fields: each is a column of `products` and the key (or CSV column) a
@@ -279,6 +279,109 @@ pub fn import(
         c.execute_batch("DELETE FROM temp.import_skus")?;
     }
     Ok(summary)
+}
+
+/// [`import`], with its entry in the audit log: what the CLI and the admin both run, for real or
+/// rehearsed (a dry run rolls both back). `who` is the tenant (id, slug) and the actor.
+pub fn import_logged(
+    c: &Connection,
+    who: ((i64, &str), &str),
+    rows: &[ProductRow],
+    replace: bool,
+    file: &str,
+    progress: impl FnMut(usize),
+) -> Result<ImportSummary> {
+    let ((tenant_id, slug), actor) = who;
+    let summary = import(c, tenant_id, rows, replace, progress)?;
+    audit::record(
+        c,
+        audit::Entry {
+            tenant: Some((tenant_id, slug)),
+            actor,
+            action: "catalog.import",
+            target: Some(file),
+            details: serde_json::json!(summary),
+        },
+    )?;
+    Ok(summary)
+}
+
+/// Changes one product's fields (its sku too, unless another product has it).
+pub fn update(c: &Connection, tenant_id: i64, public_id: &str, p: &ProductFields) -> Result<()> {
+    let taken: Option<String> = c
+        .query_row(
+            "SELECT public_id FROM products WHERE tenant_id = ?1 AND sku = ?2 AND public_id <> ?3",
+            params![tenant_id, p.sku, public_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if taken.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "another product has sku {:?}",
+            p.sku
+        )));
+    }
+    let set: Vec<String> = Field::ALL
+        .iter()
+        .map(|f| f.name())
+        .chain(["attributes", "search_title", "search_body", "updated_at"])
+        .zip(3..)
+        .map(|(c, i)| format!("{c} = ?{i}"))
+        .collect();
+    let attributes = Value::Object(p.attributes.clone()).to_string();
+    let (search_title, search_body) = search_texts(p);
+    let now = now_ms();
+    let key: [&dyn ToSql; 2] = [&public_id, &tenant_id];
+    let written: Vec<&dyn ToSql> = (Field::ALL.into_iter().map(|f| p.column(f)))
+        .chain([&attributes as &dyn ToSql, &search_title, &search_body, &now])
+        .collect();
+    let changed = c.execute(
+        &format!(
+            "UPDATE products SET {} WHERE public_id = ?1 AND tenant_id = ?2",
+            set.join(", ")
+        ),
+        params_from_iter(key.iter().chain(&written)),
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound("product".into()));
+    }
+    Ok(())
+}
+
+/// Removes one product; another tenant's is `NotFound`.
+pub fn delete(c: &Connection, tenant_id: i64, public_id: &str) -> Result<()> {
+    let removed = c.execute(
+        "DELETE FROM products WHERE public_id = ?1 AND tenant_id = ?2",
+        params![public_id, tenant_id],
+    )?;
+    if removed == 0 {
+        return Err(StoreError::NotFound("product".into()));
+    }
+    Ok(())
+}
+
+/// A page of the tenant's products by title, and how many there are in all.
+pub fn list(
+    c: &Connection,
+    tenant_id: i64,
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<Product>, usize)> {
+    let total: i64 = c.query_row(
+        "SELECT count(*) FROM products WHERE tenant_id = ?1",
+        [tenant_id],
+        |r| r.get(0),
+    )?;
+    // Limits written into the SQL, as in `search`.
+    let mut stmt = c.prepare(&format!(
+        "SELECT {} FROM products p WHERE p.tenant_id = ?1 ORDER BY p.title, p.sku LIMIT {limit} OFFSET {offset}",
+        *COLUMNS
+    ))?;
+    let rows = stmt.query_map([tenant_id], product)?;
+    Ok((
+        rows.collect::<rusqlite::Result<_>>()?,
+        usize::try_from(total).unwrap_or(0),
+    ))
 }
 
 /// The stemmed text FTS indexes: title, category and brand weigh most; description and attributes less.

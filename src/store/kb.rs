@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::{ImportSummary, Result, now_ms};
+use super::{ImportSummary, Result, StoreError, audit, now_ms};
 use crate::{text, token};
 
 /// One knowledge-base entry as read from a file, before it is stored.
@@ -84,6 +84,123 @@ pub fn import(
     Ok(summary)
 }
 
+/// [`import`], with its entry in the audit log: what the CLI and the admin both run, for real or
+/// rehearsed. `who` is the tenant (id, slug) and the actor.
+pub fn import_logged(
+    c: &Connection,
+    who: ((i64, &str), &str),
+    rows: &[KbRow],
+    replace: bool,
+    file: &str,
+) -> Result<ImportSummary> {
+    let ((tenant_id, slug), actor) = who;
+    let summary = import(c, tenant_id, rows, replace)?;
+    audit::record(
+        c,
+        audit::Entry {
+            tenant: Some((tenant_id, slug)),
+            actor,
+            action: "kb.import",
+            target: Some(file),
+            details: serde_json::json!(summary),
+        },
+    )?;
+    Ok(summary)
+}
+
+fn entry(r: &rusqlite::Row) -> rusqlite::Result<KbEntry> {
+    let indexed: String = r.get(3)?;
+    Ok(KbEntry {
+        public_id: r.get(0)?,
+        title: r.get(1)?,
+        body: r.get(2)?,
+        terms: indexed.split_whitespace().map(String::from).collect(),
+    })
+}
+
+const ENTRY_COLUMNS: &str = "k.public_id, k.title, k.body, k.search_title || ' ' || k.search_body";
+
+/// The tenant's entry `public_id`; another tenant's is `NotFound`.
+pub fn get(c: &Connection, tenant_id: i64, public_id: &str) -> Result<KbEntry> {
+    c.query_row(
+        &format!(
+            "SELECT {ENTRY_COLUMNS} FROM kb_entries k WHERE k.public_id = ?1 AND k.tenant_id = ?2"
+        ),
+        params![public_id, tenant_id],
+        entry,
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound("entry".into()))
+}
+
+/// A page of the tenant's entries by title, and how many there are in all.
+pub fn list(
+    c: &Connection,
+    tenant_id: i64,
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<KbEntry>, usize)> {
+    let total: i64 = c.query_row(
+        "SELECT count(*) FROM kb_entries WHERE tenant_id = ?1",
+        [tenant_id],
+        |r| r.get(0),
+    )?;
+    let mut stmt = c.prepare(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM kb_entries k WHERE k.tenant_id = ?1 ORDER BY k.title LIMIT {limit} OFFSET {offset}"
+    ))?;
+    let rows = stmt.query_map([tenant_id], entry)?;
+    Ok((
+        rows.collect::<rusqlite::Result<_>>()?,
+        usize::try_from(total).unwrap_or(0),
+    ))
+}
+
+/// Changes one entry's title and body (unless another entry has the title).
+pub fn update(c: &Connection, tenant_id: i64, public_id: &str, row: &KbRow) -> Result<()> {
+    let taken: Option<String> = c
+        .query_row(
+            "SELECT public_id FROM kb_entries WHERE tenant_id = ?1 AND title = ?2 AND public_id <> ?3",
+            params![tenant_id, row.title, public_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if taken.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "another entry has the title {:?}",
+            row.title
+        )));
+    }
+    let changed = c.execute(
+        "UPDATE kb_entries SET title = ?3, body = ?4, search_title = ?5, search_body = ?6, updated_at = ?7
+         WHERE public_id = ?1 AND tenant_id = ?2",
+        params![
+            public_id,
+            tenant_id,
+            row.title,
+            row.body,
+            text::search_text(&row.title),
+            text::search_text(&row.body),
+            now_ms()
+        ],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound("entry".into()));
+    }
+    Ok(())
+}
+
+/// Removes one entry; another tenant's is `NotFound`.
+pub fn delete(c: &Connection, tenant_id: i64, public_id: &str) -> Result<()> {
+    let removed = c.execute(
+        "DELETE FROM kb_entries WHERE public_id = ?1 AND tenant_id = ?2",
+        params![public_id, tenant_id],
+    )?;
+    if removed == 0 {
+        return Err(StoreError::NotFound("entry".into()));
+    }
+    Ok(())
+}
+
 /// Entries sharing any of `terms`, best first by BM25 (titles weigh more).
 pub fn search(
     c: &Connection,
@@ -101,19 +218,11 @@ pub fn search(
     // The limit is written into the SQL: with a bound LIMIT, SQLite prepares the statement anew
     // on every run, cached or not (its REPREPARE count grows by one per search).
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT k.public_id, k.title, k.body, k.search_title || ' ' || k.search_body
+        "SELECT {ENTRY_COLUMNS}
          FROM kb_fts f JOIN kb_entries k ON k.id = f.rowid
          WHERE kb_fts MATCH ?1 AND k.tenant_id = ?2
          ORDER BY bm25(kb_fts, 5.0, 1.0) LIMIT {limit}"
     ))?;
-    let rows = stmt.query_map(params![query.join(" OR "), tenant_id], |r| {
-        let indexed: String = r.get(3)?;
-        Ok(KbEntry {
-            public_id: r.get(0)?,
-            title: r.get(1)?,
-            body: r.get(2)?,
-            terms: indexed.split_whitespace().map(String::from).collect(),
-        })
-    })?;
+    let rows = stmt.query_map(params![query.join(" OR "), tenant_id], entry)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

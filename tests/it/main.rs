@@ -1,6 +1,7 @@
 //! The one integration-test binary: the real `keepstar` binary in temp dirs, and the library.
 
 mod admin;
+mod admin_catalog;
 mod admin_conversations;
 mod admin_team;
 mod admin_tenants;

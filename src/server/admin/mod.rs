@@ -28,7 +28,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(pages::routes())
         .route("/admin/static/admin.css", get(stylesheet))
-        .route("/admin/static/tenant.js", get(tenant_script))
+        .route("/admin/static/admin.js", get(script))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::same_origin,
@@ -36,41 +36,30 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn(guard::headers))
 }
 
-/// The stylesheet's content version, so a new release is fetched at once.
+/// The content version of the stylesheet and the script (both URLs carry it), so a new release
+/// is fetched at once.
 fn css_version() -> String {
-    version("admin.css")
-}
-
-/// The tenant pages' script's content version.
-fn script_version() -> String {
-    version("tenant.js")
-}
-
-fn version(file: &str) -> String {
-    Static::get(file)
-        .map(|f| {
-            f.metadata.sha256_hash()[..4]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect()
-        })
-        .unwrap_or_default()
+    ["admin.css", "admin.js"]
+        .iter()
+        .filter_map(|name| Static::get(name))
+        .flat_map(|f| f.metadata.sha256_hash()[..3].to_vec())
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 async fn stylesheet() -> Response {
-    embedded("admin.css", "text/css; charset=utf-8")
+    immutable("admin.css", "text/css; charset=utf-8")
 }
 
-/// The tenant pages' few live parts: the preview's colour as it is typed, the snippet's copy
-/// button. Plain JavaScript (no build step) that the pages do without.
-async fn tenant_script() -> Response {
-    embedded("tenant.js", "text/javascript; charset=utf-8")
+/// The admin's script, built from `assets/admin/src/` by the widget's esbuild pipeline.
+async fn script() -> Response {
+    immutable("admin.js", "text/javascript; charset=utf-8")
 }
 
-/// A file of `assets/admin`, cached for good: its URL carries its content version.
-fn embedded(name: &str, content_type: &'static str) -> Response {
+/// A static file under its versioned URL.
+fn immutable(name: &str, content_type: &'static str) -> Response {
     let Some(file) = Static::get(name) else {
-        return ApiError::not_found(name).into_response();
+        return ApiError::not_found("file").into_response();
     };
     (
         [
@@ -90,7 +79,7 @@ pub struct Me {
     pub name: String,
     /// For the forms on the page.
     pub csrf: String,
-    /// Whether the owners' pages are linked.
+    /// Whether the owners' pages are theirs to see.
     pub owner: bool,
 }
 

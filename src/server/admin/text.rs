@@ -122,6 +122,7 @@ pub struct Text {
     pub public_hint: &'static str,
     pub secret: &'static str,
     pub secret_hint: &'static str,
+    pub catalog: &'static str,
     /// The other language's name, on the link that switches to it.
     pub language: &'static str,
     /// The other language's code.
@@ -288,6 +289,7 @@ const EN: Text = Text {
     public_hint: "for the snippet in your pages",
     secret: "Secret",
     secret_hint: "for the tenant API, from your servers only",
+    catalog: "Catalog",
     language: "Русский",
     other: "ru",
     users: "Team",
@@ -450,6 +452,7 @@ const RU: Text = Text {
     public_hint: "для сниппета на страницах",
     secret: "Секретный",
     secret_hint: "для API арендатора, только с ваших серверов",
+    catalog: "Каталог",
     language: "English",
     other: "en",
     users: "Команда",

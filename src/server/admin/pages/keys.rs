@@ -12,7 +12,7 @@ use super::super::super::assets::widget_version;
 use super::super::super::error::ApiError;
 use super::super::auth::Admin;
 use super::super::text::{Lang, Text};
-use super::super::{Me, css_version, render, script_version};
+use super::super::{Me, css_version, render};
 use crate::store::StoreError;
 use crate::store::keys::{self, ApiKey, KeyKind, Snippet};
 use crate::store::tenants::Tenant;
@@ -30,7 +30,6 @@ struct KeysPage {
     me: Option<Me>,
     page: &'static str,
     css_version: String,
-    script_version: String,
     slug: String,
     title: String,
     keys: Vec<KeyRow>,
@@ -66,7 +65,6 @@ impl KeysPage {
             me: Some(Me::from(admin)),
             page: "tenants",
             css_version: css_version(),
-            script_version: script_version(),
             slug: tenant.slug.clone(),
             title: tenant.name.clone(),
             keys: list

@@ -3,6 +3,7 @@
 mod account;
 mod analytics;
 mod audit;
+mod catalog;
 mod charts;
 mod conversations;
 mod keys;
@@ -59,4 +60,5 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/analytics", get(analytics::index))
         .route("/admin/analytics/{slug}", get(analytics::tenant))
+        .merge(catalog::routes())
 }

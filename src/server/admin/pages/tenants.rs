@@ -13,7 +13,7 @@ use super::super::super::assets::widget_version;
 use super::super::super::error::ApiError;
 use super::super::auth::Admin;
 use super::super::text::{Lang, Text};
-use super::super::{Me, css_version, render, script_version};
+use super::super::{Me, css_version, render};
 use crate::seal::Sealer;
 use crate::store::StoreError;
 use crate::store::keys::{self, KeyKind};
@@ -415,7 +415,6 @@ struct TenantPage {
     me: Option<Me>,
     page: &'static str,
     css_version: String,
-    script_version: String,
     slug: String,
     title: String,
     key_stored: bool,
@@ -451,7 +450,6 @@ impl TenantPage {
             me: Some(Me::from(admin)),
             page: "tenants",
             css_version: css_version(),
-            script_version: script_version(),
             slug: tenant.slug.clone(),
             title: tenant.name.clone(),
             key_stored: tenant.provider.api_key_stored,
