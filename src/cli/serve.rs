@@ -53,34 +53,47 @@ impl ServeArgs {
         let shutdown = CancellationToken::new();
         let (public_url, listen) = (config.public_url.clone(), config.listen);
         let state = AppState::build(db, config, shutdown.clone(), self.demo)?;
+        // Before anything is printed: whoever waits for these lines may stop us at once.
+        let signals = Signals::listen()?;
+        let signal = shutdown.clone();
+        tokio::spawn(async move {
+            signals.received().await;
+            eprintln!("shutting down");
+            signal.cancel();
+        });
         eprintln!("keepstar is listening on http://{listen} (public URL {public_url})");
         if let Some(link) = admin_link {
             println!("demo shop:    {public_url}/demo");
             println!("Russian demo: {public_url}/demo?lang=ru");
             println!("admin:        {link}  (a one-time sign-in link, 15 minutes)");
         }
-        let signal = shutdown.clone();
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            eprintln!("shutting down");
-            signal.cancel();
-        });
         server::serve(state, listener, shutdown).await?;
         Ok(())
     }
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGTERM and Ctrl-C, listened for from the moment this exists.
+struct Signals {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> std::io::Result<Signals> {
+        Ok(Signals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+        })
+    }
+
+    async fn received(mut self) {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
         tokio::select! {
             _ = ctrl_c => {}
-            _ = term.recv() => {}
+            _ = self.term.recv() => {}
         }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
