@@ -1,6 +1,7 @@
 //! The HTTP server: the widget API, the widget's files, health checks and the OpenAPI document.
 
 pub mod assets;
+pub mod connections;
 mod cors;
 pub mod error;
 pub mod limits;
