@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod connections;
 mod cors;
+mod deadline;
 pub mod error;
 pub mod limits;
 mod openapi;
@@ -186,6 +187,7 @@ pub async fn serve(
         })
     };
     let head_timeout = Duration::from_secs(state.config.limits.request_head_timeout_secs.max(1));
+    let config = state.config.clone();
     let app = router(state);
     let mut http = hyper::server::conn::http1::Builder::new();
     // A client that never finishes a request head (or idles between requests) is let go.
@@ -196,7 +198,13 @@ pub async fn serve(
     // buffer to 16 KiB. The turn runs to its end either way; event streams leave hyper
     // (`handover`) and notice a hang-up themselves.
     http.half_close(true);
-    let connections = TaskTracker::new();
+    let server = Server {
+        http,
+        app,
+        config,
+        shutdown: shutdown.clone(),
+        tasks: TaskTracker::new(),
+    };
     loop {
         let (tcp, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -208,15 +216,12 @@ pub async fn serve(
             },
             () = shutdown.cancelled() => break,
         };
-        let conn = connection(&http, &app, tcp, remote, &shutdown, &connections);
-        connections.spawn(conn);
+        server.tasks.spawn(connection(&server, tcp, remote));
     }
     drop(listener);
-    connections.close();
-    if tokio::time::timeout(DRAIN, connections.wait())
-        .await
-        .is_err()
-    {
+    let tasks = server.tasks;
+    tasks.close();
+    if tokio::time::timeout(DRAIN, tasks.wait()).await.is_err() {
         tracing::warn!("connections still open after {DRAIN:?}; closing them");
     }
     if tokio::time::timeout(DRAIN, engine.drain()).await.is_err() {
@@ -226,31 +231,49 @@ pub async fn serve(
     Ok(())
 }
 
-/// Serves one connection with hyper until it closes or shutdown comes, or until an event stream
-/// leaves hyper; that stream then goes on in a task of its own.
+/// What every connection is served with.
+struct Server {
+    http: hyper::server::conn::http1::Builder,
+    app: Router,
+    config: Arc<Config>,
+    shutdown: CancellationToken,
+    /// The connections' tasks, and the event streams' once they leave hyper.
+    tasks: TaskTracker,
+}
+
+/// Serves one connection with hyper until it closes or shutdown comes, or until an event
+/// stream leaves hyper; that stream then goes on in a task of its own.
 fn connection(
-    http: &hyper::server::conn::http1::Builder,
-    app: &Router,
+    server: &Server,
     tcp: TcpStream,
     remote: SocketAddr,
-    shutdown: &CancellationToken,
-    streams: &TaskTracker,
 ) -> impl Future<Output = ()> + Send + 'static {
     // Without TCP_NODELAY small SSE frames wait for delayed ACKs (~40 ms per first token).
     let _ = tcp.set_nodelay(true);
     let tcp = Arc::new(tcp);
     let handover = Handover::default();
-    let service = app.clone().map_request({
-        let handover = handover.clone();
-        move |mut req: Request<Incoming>| {
+    let service = {
+        let (app, config, handover) = (server.app.clone(), server.config.clone(), handover.clone());
+        tower::service_fn(move |mut req: Request<Incoming>| {
+            let app = app.clone();
             req.extensions_mut().insert(ConnectInfo(remote));
             req.extensions_mut().insert(handover.clone());
-            req
-        }
-    });
+            let (req, missed) = deadline::apply(req, &config.limits);
+            async move {
+                let response = app.oneshot(req).await;
+                match missed {
+                    // The rest of the body may still come: this connection serves no more.
+                    Some(missed) if missed.get() => Ok(closing(deadline::missed().into_response())),
+                    _ => response,
+                }
+            }
+        })
+    };
     let io = TokioIo::new(handover::Io::new(tcp.clone(), handover.clone()));
-    let conn = http.serve_connection(io, TowerToHyperService::new(service));
-    let (shutdown, streams) = (shutdown.clone(), streams.clone());
+    let conn = server
+        .http
+        .serve_connection(io, TowerToHyperService::new(service));
+    let (shutdown, streams) = (server.shutdown.clone(), server.tasks.clone());
     async move {
         let mut conn = std::pin::pin!(conn);
         let handed_over = std::future::poll_fn(|cx| match conn.as_mut().poll(cx) {
@@ -277,6 +300,14 @@ fn connection(
             streams.spawn(handover::write(tcp, frames, framing));
         }
     }
+}
+
+/// `response`, and the connection closes after it.
+fn closing(mut response: axum::response::Response) -> axum::response::Response {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// A failed accept: a connection that went away before it was accepted is nothing; anything

@@ -12,6 +12,7 @@ mod hooks;
 mod import;
 mod keys;
 mod layers;
+mod limits;
 mod openai;
 mod providers;
 mod schema;
