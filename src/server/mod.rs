@@ -42,6 +42,7 @@ use crate::chat::responders::Registry;
 use crate::config::{Config, ConfigError};
 use crate::store::Db;
 
+use self::connections::{Connections, Held, too_many_connections};
 use self::error::ApiError;
 use self::handover::Handover;
 
@@ -53,6 +54,8 @@ pub struct AppState {
     pub engine: Engine,
     pub sessions: Arc<session::SessionKeys>,
     pub limits: Arc<limits::RateLimiter>,
+    /// Open connections per client address.
+    pub connections: Arc<Connections>,
     origins: Arc<cors::OriginCache>,
     pub shutdown: CancellationToken,
     /// Serve the demo shop page.
@@ -82,6 +85,7 @@ impl AppState {
         );
         Ok(AppState {
             db,
+            connections: Arc::new(Connections::new(config.limits.max_connections_per_ip)),
             sessions: Arc::new(session::SessionKeys::new(
                 secret.expose().as_bytes(),
                 config.limits.session_ttl_secs,
@@ -187,7 +191,7 @@ pub async fn serve(
         })
     };
     let head_timeout = Duration::from_secs(state.config.limits.request_head_timeout_secs.max(1));
-    let config = state.config.clone();
+    let (config, connections) = (state.config.clone(), state.connections.clone());
     let app = router(state);
     let mut http = hyper::server::conn::http1::Builder::new();
     // A client that never finishes a request head (or idles between requests) is let go.
@@ -202,6 +206,7 @@ pub async fn serve(
         http,
         app,
         config,
+        connections,
         shutdown: shutdown.clone(),
         tasks: TaskTracker::new(),
     };
@@ -216,7 +221,16 @@ pub async fn serve(
             },
             () = shutdown.cancelled() => break,
         };
-        server.tasks.spawn(connection(&server, tcp, remote));
+        // A trusted proxy's connection counts against the clients of its requests instead.
+        let (tcp, held) = if server.config.trusted_proxies.contains(&remote.ip()) {
+            (tcp, Held::default())
+        } else {
+            match server.connections.accept(tcp, remote.ip()) {
+                Some(admitted) => admitted,
+                None => continue,
+            }
+        };
+        server.tasks.spawn(connection(&server, tcp, remote, held));
     }
     drop(listener);
     let tasks = server.tasks;
@@ -236,30 +250,47 @@ struct Server {
     http: hyper::server::conn::http1::Builder,
     app: Router,
     config: Arc<Config>,
+    connections: Arc<Connections>,
     shutdown: CancellationToken,
     /// The connections' tasks, and the event streams' once they leave hyper.
     tasks: TaskTracker,
 }
 
 /// Serves one connection with hyper until it closes or shutdown comes, or until an event
-/// stream leaves hyper; that stream then goes on in a task of its own.
+/// stream leaves hyper; that stream then goes on in a task of its own. The connection
+/// counts against `held`'s client until it (or its stream) closes.
 fn connection(
     server: &Server,
     tcp: TcpStream,
     remote: SocketAddr,
+    held: Held,
 ) -> impl Future<Output = ()> + Send + 'static {
     // Without TCP_NODELAY small SSE frames wait for delayed ACKs (~40 ms per first token).
     let _ = tcp.set_nodelay(true);
     let tcp = Arc::new(tcp);
     let handover = Handover::default();
     let service = {
-        let (app, config, handover) = (server.app.clone(), server.config.clone(), handover.clone());
+        let (app, config, connections) = (
+            server.app.clone(),
+            server.config.clone(),
+            server.connections.clone(),
+        );
+        let (handover, held) = (handover.clone(), held.clone());
         tower::service_fn(move |mut req: Request<Incoming>| {
             let app = app.clone();
+            // A proxy's connection counts against the client it now carries a request for.
+            let admitted = !config.trusted_proxies.contains(&remote.ip()) || {
+                let client =
+                    session::client_ip(remote.ip(), req.headers(), &config.trusted_proxies);
+                held.move_to(&connections, client)
+            };
             req.extensions_mut().insert(ConnectInfo(remote));
             req.extensions_mut().insert(handover.clone());
             let (req, missed) = deadline::apply(req, &config.limits);
             async move {
+                if !admitted {
+                    return Ok(closing(too_many_connections().into_response()));
+                }
                 let response = app.oneshot(req).await;
                 match missed {
                     // The rest of the body may still come: this connection serves no more.
@@ -295,9 +326,13 @@ fn connection(
                 return;
             }
         };
-        // A new task, so hyper's connection and this task's room for it are freed now.
+        // A new task, so hyper's connection and this task's room for it are freed now; the
+        // stream goes on counting against the connection's client.
         if let Some((frames, framing)) = frames {
-            streams.spawn(handover::write(tcp, frames, framing));
+            streams.spawn(async move {
+                handover::write(tcp, frames, framing).await;
+                drop(held);
+            });
         }
     }
 }
