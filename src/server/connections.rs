@@ -1,4 +1,4 @@
-//! Connections per client address, and the limit on open files.
+//! Connections per client address, the accept loop's counters, and the limit on open files.
 //!
 //! Every open connection counts against one client address, so that one client cannot hold every
 //! file descriptor. A connection from a peer that is not a trusted proxy counts against the peer
@@ -13,6 +13,7 @@ use std::io;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use tokio::net::TcpStream;
@@ -20,13 +21,14 @@ use tokio::net::TcpStream;
 use super::error::ApiError;
 use crate::sync::lock;
 
-/// The connections open per client address.
+/// The connections open per client address, and what the accept loop counted.
 pub struct Connections {
     cap: u32,
     open: Mutex<HashMap<IpAddr, u32>>,
     /// The whole answer to a connection over the cap, ready to write.
     refusal: Vec<u8>,
     refused: AtomicU64,
+    accept_failures: AtomicU64,
 }
 
 impl Connections {
@@ -47,6 +49,7 @@ impl Connections {
             open: Mutex::default(),
             refusal: [head.into_bytes(), body.into_bytes()].concat(),
             refused: AtomicU64::new(0),
+            accept_failures: AtomicU64::new(0),
         }
     }
 
@@ -99,6 +102,16 @@ impl Connections {
     /// Connections refused for being over the cap, since the start.
     pub fn refused(&self) -> u64 {
         self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Failed accepts (out of file descriptors, most likely), since the start.
+    pub fn accept_failures(&self) -> u64 {
+        self.accept_failures.load(Ordering::Relaxed)
+    }
+
+    /// Counts a failed accept; the total so far.
+    pub fn accept_failed(&self) -> u64 {
+        self.accept_failures.fetch_add(1, Ordering::Relaxed) + 1
     }
 }
 
@@ -158,6 +171,30 @@ impl Held {
             }
             None => false,
         }
+    }
+}
+
+/// Pauses between failed accepts: from 10 ms, doubling up to 1 s, back to 10 ms after an accept
+/// succeeds. Retrying at once would spin while descriptors are short; a long pause would leave
+/// waiting clients unanswered after descriptors are free again.
+#[derive(Debug, Default)]
+pub struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(10);
+    const MAX: Duration = Duration::from_secs(1);
+
+    /// The pause after one more failure.
+    pub fn pause(&mut self) -> Duration {
+        let pause = Self::FIRST.saturating_mul(1 << self.failures.min(10));
+        self.failures = self.failures.saturating_add(1);
+        pause.min(Self::MAX)
+    }
+
+    pub fn reset(&mut self) {
+        self.failures = 0;
     }
 }
 
@@ -256,5 +293,14 @@ mod tests {
             .nr_open
             .unwrap_or(u64::MAX);
         assert_eq!(after.soft, after.hard.min(ceiling));
+    }
+
+    #[test]
+    fn the_accept_backoff_doubles_from_10_ms_to_1_s_and_resets() {
+        let mut backoff = Backoff::default();
+        let pauses: Vec<u128> = (0..9).map(|_| backoff.pause().as_millis()).collect();
+        assert_eq!(pauses, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        backoff.reset();
+        assert_eq!(backoff.pause(), Duration::from_millis(10));
     }
 }

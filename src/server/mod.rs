@@ -42,7 +42,7 @@ use crate::chat::responders::Registry;
 use crate::config::{Config, ConfigError};
 use crate::store::Db;
 
-use self::connections::{Connections, Held, too_many_connections};
+use self::connections::{Backoff, Connections, Held, too_many_connections};
 use self::error::ApiError;
 use self::handover::Handover;
 
@@ -54,7 +54,7 @@ pub struct AppState {
     pub engine: Engine,
     pub sessions: Arc<session::SessionKeys>,
     pub limits: Arc<limits::RateLimiter>,
-    /// Open connections per client address.
+    /// Open connections per client address, and the accept loop's counters.
     pub connections: Arc<Connections>,
     origins: Arc<cors::OriginCache>,
     pub shutdown: CancellationToken,
@@ -210,12 +210,16 @@ pub async fn serve(
         shutdown: shutdown.clone(),
         tasks: TaskTracker::new(),
     };
+    let mut backoff = Backoff::default();
     loop {
         let (tcp, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+                Ok(accepted) => {
+                    backoff.reset();
+                    accepted
+                }
                 Err(e) => {
-                    accept_failed(e).await;
+                    accept_failed(e, &mut backoff, &server.connections).await;
                     continue;
                 }
             },
@@ -346,8 +350,9 @@ fn closing(mut response: axum::response::Response) -> axum::response::Response {
 }
 
 /// A failed accept: a connection that went away before it was accepted is nothing; anything
-/// else (most likely out of file descriptors) is logged, and accepting pauses for a second.
-async fn accept_failed(e: std::io::Error) {
+/// else (most likely out of file descriptors) is counted and logged, and accepting pauses
+/// (`backoff`) instead of failing again at once.
+async fn accept_failed(e: std::io::Error, backoff: &mut Backoff, connections: &Connections) {
     use std::io::ErrorKind;
     if matches!(
         e.kind(),
@@ -355,6 +360,8 @@ async fn accept_failed(e: std::io::Error) {
     ) {
         return;
     }
-    tracing::error!(error = %e, "accept failed");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let pause = backoff.pause();
+    let failures = connections.accept_failed();
+    tracing::error!(error = %e, pause_ms = pause.as_millis() as u64, failures, "accept failed");
+    tokio::time::sleep(pause).await;
 }
