@@ -40,7 +40,8 @@ pub struct Limits {
     /// A request's whole body must arrive within this many seconds of its head (408 otherwise,
     /// and the connection is closed)…
     pub request_body_timeout_secs: u64,
-    /// …or, for a body too large for that at this rate, within its size at this rate.
+    /// …or, for a body too large for that at this rate, within its size at this rate (0: no
+    /// allowance for size).
     pub request_body_min_bytes_per_sec: u64,
     /// Connections one client address may hold open at once (an IPv6 client: its /64).
     pub max_connections_per_ip: u32,

@@ -28,7 +28,10 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub fn allowance(limits: &Limits, size: Option<u64>) -> Duration {
     let max = limits.max_body_bytes as u64;
     let size = size.unwrap_or(max).min(max);
-    let at_rate = size.div_ceil(limits.request_body_min_bytes_per_sec.max(1));
+    let at_rate = match limits.request_body_min_bytes_per_sec {
+        0 => 0,
+        rate => size.div_ceil(rate),
+    };
     Duration::from_secs(limits.request_body_timeout_secs.max(at_rate).max(1))
 }
 
@@ -159,5 +162,10 @@ mod tests {
         assert_eq!(secs(None), 100);
         assert_eq!(secs(Some(10_000_000)), 100);
         assert_eq!(allowance(&Limits::default(), Some(32_768)).as_secs(), 10);
+        let no_rate = Limits {
+            request_body_min_bytes_per_sec: 0,
+            ..limits
+        };
+        assert_eq!(allowance(&no_rate, None).as_secs(), 10);
     }
 }

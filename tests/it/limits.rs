@@ -14,7 +14,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpSocket, TcpStream};
 
-use crate::app::{self, TestApp};
+use crate::app::{self, Session, TestApp};
 use crate::fake::{Fake, Reply};
 
 /// Rate limits no test here reaches, then `extra` in the same `[limits]` table.
@@ -75,6 +75,25 @@ async fn healthz(tcp: &mut TcpStream, forwarded_for: Option<&str>) -> String {
         seen.extend_from_slice(&buf[..n]);
     }
     String::from_utf8_lossy(&seen).into_owned()
+}
+
+/// `GET /api/v1/events` of `conversation` through `http` (a tab's own connections), open.
+async fn event_stream(
+    http: &reqwest::Client,
+    app: &TestApp,
+    s: &Session,
+    conversation: &str,
+) -> reqwest::Response {
+    let url = format!("{}/api/v1/events?conversation={conversation}", app.url);
+    let res = http
+        .get(url)
+        .header("origin", app::ORIGIN)
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res
 }
 
 /// A refusal in the error shape with `code`, on a connection that then closes.
@@ -300,18 +319,7 @@ async fn behind_a_trusted_proxy_connections_count_per_forwarded_client() {
     // Client A's three tabs, each with its event stream.
     let mut streams = Vec::new();
     for _ in 0..3 {
-        let res = proxied("203.0.113.1")
-            .get(format!(
-                "{}/api/v1/events?conversation={conversation}",
-                app.url
-            ))
-            .header("origin", app::ORIGIN)
-            .bearer_auth(&s.token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        streams.push(res);
+        streams.push(event_stream(&proxied("203.0.113.1"), &app, &s, &conversation).await);
     }
     let healthz = |client: &str| {
         let req = proxied(client).get(format!("{}/healthz", app.url));
@@ -347,18 +355,7 @@ async fn a_visitor_with_ten_tabs_is_never_refused_at_the_defaults() {
     for _ in 0..10 {
         // Every tab is its own browser here, with its own connections.
         let tab = reqwest::Client::new();
-        let res = tab
-            .get(format!(
-                "{}/api/v1/events?conversation={conversation}",
-                app.url
-            ))
-            .header("origin", app::ORIGIN)
-            .bearer_auth(&s.token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        streams.push(res);
+        streams.push(event_stream(&tab, &app, &s, &conversation).await);
         tabs.push(tab);
     }
     let requests = tabs.iter().map(|tab| {
