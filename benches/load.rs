@@ -14,6 +14,11 @@
 //! Phase 2 (idle streams): N visitors each open a session, post one message (202), and open
 //! `GET /api/v1/events`, all held open; reports the server's RSS before and after.
 //!
+//! With `--stalled-bodies N` and `--idle-connections M`, phase 1 runs while N requests whose
+//! bodies stop short and M connections that send nothing are held against the server (from
+//! another address, each opened again when the server closes it), and a new connection asks
+//! `GET /healthz` every 20 ms.
+//!
 //! Every run (each visitor count, each repeat, the idle phase) gets a fresh server in a fresh
 //! temp dir, so one run's data and heap do not skew the next. See docs/BENCHMARKS.md.
 
@@ -22,7 +27,8 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -30,6 +36,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use support::{
     CpuMark, CpuSum, DataDir, Mem, Percentiles, SETUP_TIMEOUT, ServerProcess, UNTHROTTLED,
@@ -75,18 +82,29 @@ struct Args {
     /// Total offered turns/s, spread over the visitors; `None`: each visitor sends its next
     /// message as soon as the reply is done.
     rate: Option<f64>,
+    /// Requests whose bodies stop short, held during the turns.
+    stalled_bodies: usize,
+    /// Connections that send nothing, held during the turns.
+    idle_connections: usize,
+    /// Lines added to the server's `[limits]` table.
+    limits: Vec<String>,
+    /// The server's soft and hard open-file limits; default: as high as they go.
+    server_nofile: Option<(u64, u64)>,
     server: PathBuf,
 }
 
 fn usage() -> &'static str {
     "usage: cargo bench --bench load -- [--visitors N[,N…]] [--seconds S] [--warmup S] [--runs K]\n\
      \x20      [--idle-streams N] [--open-concurrency C] [--clients shared|per-visitor] [--rate TURNS_PER_S]\n\
+     \x20      [--stalled-bodies N] [--idle-connections N] [--limit KEY=VALUE]… [--server-nofile SOFT[:HARD]]\n\
      \x20      [--server PATH]\n\
      defaults: --visitors 200 --seconds 20 --warmup 2 --runs 1 --idle-streams 10000\n\
      \x20         --open-concurrency 200 --clients shared --server target/release/keepstar\n\
      --visitors 0 skips the turns phase; --idle-streams 0 skips the idle-stream phase.\n\
      --rate R paces the visitors to R turns/s in total (latency then counts from each turn's\n\
-     scheduled start); without it every visitor sends its next message as soon as a reply is done."
+     scheduled start); without it every visitor sends its next message as soon as a reply is done.\n\
+     --stalled-bodies/--idle-connections hold that many connections during the turns phase;\n\
+     --limit adds a line to the server's [limits]; --server-nofile sets its open-file limits."
 }
 
 fn parse_args() -> Result<Args> {
@@ -99,6 +117,10 @@ fn parse_args() -> Result<Args> {
         open_concurrency: 200,
         clients: Clients::Shared,
         rate: None,
+        stalled_bodies: 0,
+        idle_connections: 0,
+        limits: Vec::new(),
+        server_nofile: None,
         server: PathBuf::from(env!("CARGO_BIN_EXE_keepstar")),
     };
     let mut it = std::env::args().skip(1);
@@ -134,6 +156,25 @@ fn parse_args() -> Result<Args> {
                 let r: f64 = value()?.parse().context("--rate")?;
                 args.rate = (r > 0.0).then_some(r);
             }
+            "--stalled-bodies" => {
+                args.stalled_bodies = value()?.parse().context("--stalled-bodies")?;
+            }
+            "--idle-connections" => {
+                args.idle_connections = value()?.parse().context("--idle-connections")?;
+            }
+            "--limit" => {
+                let v = value()?;
+                let (key, val) = v
+                    .split_once('=')
+                    .ok_or_else(|| anyhow!("--limit KEY=VALUE, not {v}"))?;
+                args.limits.push(format!("{} = {}", key.trim(), val.trim()));
+            }
+            "--server-nofile" => {
+                let v = value()?;
+                let (soft, hard) = v.split_once(':').unwrap_or((&v, &v));
+                let n = |s: &str| s.parse::<u64>().context("--server-nofile SOFT[:HARD]");
+                args.server_nofile = Some((n(soft)?, n(hard)?));
+            }
             "--server" => args.server = PathBuf::from(value()?),
             "-h" | "--help" => {
                 println!("{}", usage());
@@ -151,7 +192,8 @@ fn parse_args() -> Result<Args> {
 fn main() {
     let args = args_or_exit(parse_args());
     let max_visitors = args.visitors.iter().copied().max().unwrap_or(0);
-    raise_fd_limit(args.idle_streams + max_visitors + 1024);
+    let held = args.stalled_bodies + args.idle_connections;
+    raise_fd_limit(args.idle_streams.max(held) + max_visitors + 1024);
     run_or_exit(run(args));
 }
 
@@ -190,8 +232,15 @@ struct Server {
 }
 
 impl Server {
-    async fn start(bin: &Path) -> Result<Server> {
-        let data = DataDir::init(bin, UNTHROTTLED)?;
+    async fn start(args: &Args) -> Result<Server> {
+        let mut config = UNTHROTTLED.to_owned();
+        for line in &args.limits {
+            let _ = writeln!(config, "{line}");
+        }
+        let mut data = DataDir::init(&args.server, &config)?;
+        if let Some((soft, hard)) = args.server_nofile {
+            data.ulimit = format!("ulimit -Sn {soft} && ulimit -Hn {hard}");
+        }
         let (process, url) = data.serve(&["--demo"], &[]).await?;
         let http = client();
         let page = http
@@ -438,10 +487,11 @@ struct TurnsResult {
     rss_kb: u64,
     max_threads: u64,
     cpu: CpuShare,
+    held: Option<HeldReport>,
 }
 
 async fn turns_run(args: &Args, visitors: usize, hz: f64) -> Result<TurnsResult> {
-    let server = Arc::new(Server::start(&args.server).await?);
+    let server = Arc::new(Server::start(args).await?);
     let shared = client();
     let clients: Vec<reqwest::Client> = (0..visitors)
         .map(|_| match args.clients {
@@ -456,6 +506,10 @@ async fn turns_run(args: &Args, visitors: usize, hz: f64) -> Result<TurnsResult>
         .collect()
         .await;
     let sessions: Vec<Session> = sessions.into_iter().collect::<Result<_>>()?;
+    let hold = match args.stalled_bodies + args.idle_connections {
+        0 => None,
+        _ => Some(Hold::open(&server, args.stalled_bodies, args.idle_connections).await?),
+    };
     let start = Instant::now();
     let measure_from = start + Duration::from_secs(args.warmup);
     let when = Schedule {
@@ -478,6 +532,10 @@ async fn turns_run(args: &Args, visitors: usize, hz: f64) -> Result<TurnsResult>
         )));
     }
     tokio::time::sleep_until(measure_from.into()).await;
+    let probe = hold
+        .is_some()
+        .then(|| tokio::spawn(probe_new_connections(server.url.clone(), when.measure_to)));
+    let open_at_start = hold.as_ref().map_or(0, Hold::open_now);
     let cpu_start = CpuMark::take(server.pid, None);
     let mut max_threads = 0;
     while Instant::now() < when.measure_to {
@@ -485,6 +543,13 @@ async fn turns_run(args: &Args, visitors: usize, hz: f64) -> Result<TurnsResult>
         tokio::time::sleep(Duration::from_millis(250).min(when.measure_to - Instant::now())).await;
     }
     let cpu_end = CpuMark::take(server.pid, None);
+    let held = match (hold, probe) {
+        (Some(hold), Some(probe)) => {
+            let (probe, probe_errors) = probe.await.context("the probe panicked")?;
+            Some(hold.report(open_at_start, probe, probe_errors, server.fd_soft_limit()))
+        }
+        _ => None,
+    };
     let mem = server.mem();
     let mut all = VisitorResult::default();
     for task in tasks {
@@ -512,12 +577,200 @@ async fn turns_run(args: &Args, visitors: usize, hz: f64) -> Result<TurnsResult>
         rss_kb: mem.rss_kb,
         max_threads: max_threads.max(mem.threads),
         cpu: CpuShare::between(&cpu_start, &cpu_end, hz),
+        held,
     };
     match Arc::try_unwrap(server) {
         Ok(s) => s.stop(),
         Err(_) => bail!("the server handle is still shared"),
     }
     Ok(result)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Held connections
+
+/// Where the held connections come from: not the visitors' 127.0.0.1 (any address of
+/// 127.0.0.0/8 is this machine), so a cap per client address counts them apart.
+const HOLDER: [u8; 4] = [127, 0, 0, 2];
+
+/// The head and the start of a body that never comes in full.
+const STALLED: &[u8] = b"POST /api/v1/sessions HTTP/1.1\r\nhost: bench\r\n\
+    content-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"tenant\":\"demo\",";
+
+/// Connections held against the server, as a client out to use up its descriptors would hold
+/// them: requests whose bodies stop short of their `Content-Length`, and connections that send
+/// nothing. Each is opened again as soon as the server closes it. Dropped, they close.
+struct Hold {
+    stalled: usize,
+    idle: usize,
+    counts: Arc<HoldCounts>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct HoldCounts {
+    open: AtomicU64,
+    /// Closed by the server, and of those answered 408 or 429 first.
+    closed: AtomicU64,
+    timeouts: AtomicU64,
+    refused: AtomicU64,
+    connect_failed: AtomicU64,
+}
+
+impl Hold {
+    /// Opens them all and waits until they are (at most [`SETUP_TIMEOUT`]).
+    async fn open(server: &Server, stalled: usize, idle: usize) -> Result<Hold> {
+        let addr: SocketAddr = server.url.trim_start_matches("http://").parse()?;
+        let counts = Arc::new(HoldCounts::default());
+        let tasks = (0..stalled + idle)
+            .map(|i| {
+                let request = (i < stalled).then_some(STALLED);
+                tokio::spawn(held_connection(addr, request, counts.clone()))
+            })
+            .collect();
+        let hold = Hold {
+            stalled,
+            idle,
+            counts,
+            tasks,
+        };
+        let started = Instant::now();
+        while hold.open_now() < (stalled + idle) as u64 {
+            if started.elapsed() > SETUP_TIMEOUT {
+                eprintln!(
+                    "warning: only {} of {} held connections open after {SETUP_TIMEOUT:?}",
+                    hold.open_now(),
+                    stalled + idle
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(hold)
+    }
+
+    fn open_now(&self) -> u64 {
+        self.counts.open.load(Ordering::Relaxed)
+    }
+
+    fn report(
+        self,
+        open_at_start: u64,
+        probe: Vec<u32>,
+        probe_errors: u64,
+        server_fd_limit: u64,
+    ) -> HeldReport {
+        let c = &self.counts;
+        let report = HeldReport {
+            stalled: self.stalled,
+            idle: self.idle,
+            open_at_start,
+            open_at_end: self.open_now(),
+            closed: c.closed.load(Ordering::Relaxed),
+            timeouts: c.timeouts.load(Ordering::Relaxed),
+            refused: c.refused.load(Ordering::Relaxed),
+            connect_failed: c.connect_failed.load(Ordering::Relaxed),
+            probe_count: probe.len(),
+            probe: percentiles(probe),
+            probe_errors,
+            server_fd_limit,
+        };
+        for task in &self.tasks {
+            task.abort();
+        }
+        report
+    }
+}
+
+/// One held connection, opened again whenever the server closes it.
+async fn held_connection(
+    addr: SocketAddr,
+    request: Option<&'static [u8]>,
+    counts: Arc<HoldCounts>,
+) {
+    loop {
+        let connected = async {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.bind(SocketAddr::from((HOLDER, 0)))?;
+            let mut tcp = socket.connect(addr).await?;
+            if let Some(request) = request {
+                tcp.write_all(request).await?;
+            }
+            Ok::<_, std::io::Error>(tcp)
+        };
+        let mut tcp = match connected.await {
+            Ok(tcp) => tcp,
+            Err(_) => {
+                counts.connect_failed.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        counts.open.fetch_add(1, Ordering::Relaxed);
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 512];
+        while let Ok(n @ 1..) = tcp.read(&mut buf).await {
+            if answer.len() < 64 {
+                answer.extend_from_slice(&buf[..n]);
+            }
+        }
+        counts.open.fetch_sub(1, Ordering::Relaxed);
+        counts.closed.fetch_add(1, Ordering::Relaxed);
+        if answer.starts_with(b"HTTP/1.1 408") {
+            counts.timeouts.fetch_add(1, Ordering::Relaxed);
+        } else if answer.starts_with(b"HTTP/1.1 429") {
+            counts.refused.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// `GET /healthz` on a new connection every 20 ms until `until`, as new visitors arrive: the
+/// latencies (µs) of the answers and the count of failures (an error, a non-200, no answer in 5 s).
+async fn probe_new_connections(url: String, until: Instant) -> (Vec<u32>, u64) {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("reqwest client");
+    let mut every = tokio::time::interval(Duration::from_millis(20));
+    let mut probes = Vec::new();
+    while Instant::now() < until {
+        every.tick().await;
+        let (http, url) = (http.clone(), url.clone());
+        probes.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            let res = http.get(format!("{url}/healthz")).send().await.ok()?;
+            let ok = res.status() == 200 && res.text().await.is_ok();
+            ok.then(|| sent.elapsed().as_micros() as u32)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for probe in probes {
+        match probe.await {
+            Ok(Some(us)) => latencies.push(us),
+            _ => errors += 1,
+        }
+    }
+    (latencies, errors)
+}
+
+#[derive(Debug, Clone)]
+struct HeldReport {
+    stalled: usize,
+    idle: usize,
+    open_at_start: u64,
+    open_at_end: u64,
+    closed: u64,
+    timeouts: u64,
+    refused: u64,
+    connect_failed: u64,
+    probe_count: usize,
+    probe: Percentiles,
+    probe_errors: u64,
+    server_fd_limit: u64,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -539,7 +792,7 @@ struct IdleResult {
 
 async fn idle_run(args: &Args) -> Result<IdleResult> {
     let n = args.idle_streams;
-    let server = Arc::new(Server::start(&args.server).await?);
+    let server = Arc::new(Server::start(args).await?);
     let http = client();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let baseline = server.mem();
@@ -691,6 +944,32 @@ async fn idle_run(args: &Args) -> Result<IdleResult> {
 const TURNS_HEADER: &str = "| visitors | offered | run | turns | turns/s | first delta p50 / p90 / p99 / max (ms) | done p50 / p99 (ms) | errors | server peak RSS | server RSS | server threads (max) | CPU server / bench / other (% of 1 core) |\n\
                             |---:|---:|---|---:|---:|---|---|---:|---:|---:|---:|---|";
 
+const HELD_HEADER: &str = "| visitors | offered | run | held stalled + idle | open at window start / end | closed by the server in the run (408 / 429) | failed connects | new connection GET /healthz: answered, p50 / p99 / max (ms) | failed | server fd limit |\n\
+                           |---:|---:|---|---|---|---|---:|---|---:|---:|";
+
+fn held_row(run: &str, r: &TurnsResult) -> Option<String> {
+    let h = r.held.as_ref()?;
+    Some(format!(
+        "| {} | {} | {run} | {} + {} | {} / {} | {} ({} / {}) | {} | {}, {:.2} / {:.2} / {:.2} | {} | {} |",
+        r.visitors,
+        offered(r.rate),
+        h.stalled,
+        h.idle,
+        h.open_at_start,
+        h.open_at_end,
+        h.closed,
+        h.timeouts,
+        h.refused,
+        h.connect_failed,
+        h.probe_count,
+        h.probe.p50,
+        h.probe.p99,
+        h.probe.max,
+        h.probe_errors,
+        h.server_fd_limit,
+    ))
+}
+
 fn offered(rate: Option<f64>) -> String {
     rate.map_or_else(|| "closed loop".into(), |r| format!("{r:.0}/s"))
 }
@@ -823,6 +1102,9 @@ async fn run(args: Args) -> Result<()> {
             );
             let r = turns_run(&args, visitors, hz).await?;
             eprintln!("{}", turns_row(&run.to_string(), &r));
+            if let Some(row) = held_row(&run.to_string(), &r) {
+                eprintln!("{row}");
+            }
             for (why, count) in &r.errors {
                 eprintln!("  error ×{count}: {why}");
             }
@@ -846,6 +1128,18 @@ async fn run(args: Args) -> Result<()> {
             }
             if runs.len() > 1 {
                 println!("{}", median_row(runs));
+            }
+        }
+        if all.iter().flatten().any(|r| r.held.is_some()) {
+            println!();
+            println!("## Held connections during the turns");
+            println!("{HELD_HEADER}");
+            for runs in &all {
+                for (i, r) in runs.iter().enumerate() {
+                    if let Some(row) = held_row(&(i + 1).to_string(), r) {
+                        println!("{row}");
+                    }
+                }
             }
         }
         let errors: Vec<String> = all

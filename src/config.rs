@@ -37,6 +37,14 @@ pub struct Limits {
     /// A connection that takes longer than this to send a request's head, or that sits idle
     /// this long between requests, is closed.
     pub request_head_timeout_secs: u64,
+    /// A request's whole body must arrive within this many seconds of its head (408 otherwise,
+    /// and the connection is closed)…
+    pub request_body_timeout_secs: u64,
+    /// …or, for a body too large for that at this rate, within its size at this rate (0: no
+    /// allowance for size).
+    pub request_body_min_bytes_per_sec: u64,
+    /// Connections one client address may hold open at once (an IPv6 client: its /64).
+    pub max_connections_per_ip: u32,
 }
 
 impl Default for Limits {
@@ -50,6 +58,14 @@ impl Default for Limits {
             max_body_bytes: 32 * 1024,
             session_ttl_secs: 3600,
             request_head_timeout_secs: 30,
+            // A widget's body is a few hundred bytes sent with its head; 10 s is ample on a
+            // poor mobile link and bounds what a body that never ends can hold.
+            request_body_timeout_secs: 10,
+            // 32 kbit/s; with the default max_body_bytes every body gets the 10 s.
+            request_body_min_bytes_per_sec: 4096,
+            // A browser opens at most 6 connections to one host over HTTP/1.1, whatever the
+            // number of tabs; this leaves room for about 40 browsers behind one NAT.
+            max_connections_per_ip: 256,
         }
     }
 }
@@ -291,6 +307,9 @@ encryption_key = "{encryption}"
 # max_body_bytes = 32768
 # session_ttl_secs = 3600
 # request_head_timeout_secs = 30
+# request_body_timeout_secs = 10
+# request_body_min_bytes_per_sec = 4096
+# max_connections_per_ip = 256
 
 # Calls to LLM providers and webhooks (defaults shown; milliseconds).
 # [upstream]

@@ -236,9 +236,14 @@ pub fn check_server_binary(bin: &Path) -> Result<()> {
 }
 
 /// Per-minute limits no benchmark from one address reaches (the defaults would throttle it).
+/// [`DataDir::init`] adds the cap on connections per address for a binary that has one.
 pub const UNTHROTTLED: &str = "\n[limits]\nsessions_per_minute_per_ip = 100000000\n\
     messages_per_minute_per_ip = 100000000\nmessages_per_minute_per_visitor = 100000000\n\
     messages_per_minute_per_tenant = 100000000\n";
+
+/// The `[limits]` key of the cap on connections per client address, which every stream of a
+/// benchmark from one address counts against.
+const CONNECTION_CAP: &str = "max_connections_per_ip";
 
 /// A fresh temp dir where `keepstar init` ran, for a server on a free port.
 pub struct DataDir {
@@ -247,10 +252,14 @@ pub struct DataDir {
     pub port: u16,
     pub url: String,
     bin: PathBuf,
+    /// The shell command run before the server to set its open-file limits.
+    pub ulimit: String,
 }
 
 impl DataDir {
-    /// Runs `keepstar init` in a new temp dir and appends `extra_config` to its config.
+    /// Runs `keepstar init` in a new temp dir and appends `extra_config` to its config; when
+    /// that has a `[limits]` table and the binary caps connections per address (its config
+    /// names the key), the cap is raised out of reach too.
     pub fn init(bin: &Path, extra_config: &str) -> Result<DataDir> {
         check_server_binary(bin)?;
         let dir = tempfile::tempdir()?;
@@ -260,6 +269,7 @@ impl DataDir {
             url: format!("http://127.0.0.1:{port}"),
             port,
             bin: bin.to_owned(),
+            ulimit: ULIMIT.to_owned(),
             dir,
         };
         let path = data.dir.path().join("data");
@@ -274,7 +284,12 @@ impl DataDir {
             &[],
         )?;
         let mut text = std::fs::read_to_string(&data.config)?;
-        text.push_str(extra_config);
+        let uncapped = format!("\n[limits]\n{CONNECTION_CAP} = 100000000\n");
+        if text.contains(CONNECTION_CAP) && !extra_config.contains(&format!("{CONNECTION_CAP} =")) {
+            text.push_str(&extra_config.replacen("\n[limits]\n", &uncapped, 1));
+        } else {
+            text.push_str(extra_config);
+        }
         std::fs::write(&data.config, text)?;
         Ok(data)
     }
@@ -306,7 +321,15 @@ impl DataDir {
         envs: &[(&str, &str)],
     ) -> Result<(ServerProcess, String)> {
         let (bin, config, port, url) = (self.bin, self.config, self.port, self.url);
-        let process = ServerProcess::serve(&bin, self.dir, &config, port, &url, serve_args, envs);
+        let process = ServerProcess::serve(
+            &bin,
+            self.dir,
+            &config,
+            port,
+            &self.ulimit,
+            serve_args,
+            envs,
+        );
         Ok((process.await?, url))
     }
 }
@@ -321,23 +344,25 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Runs `bin --config CONFIG serve SERVE_ARGS --listen 127.0.0.1:PORT --public-url URL`
-    /// under a raised open-file limit, in `dir`, with `envs` and its output in `dir/server.log`,
-    /// and waits until `/readyz` answers.
+    /// Runs `bin --config CONFIG serve SERVE_ARGS --listen 127.0.0.1:PORT --public-url
+    /// http://127.0.0.1:PORT` after `ulimit` (a shell command setting its open-file limits, e.g.
+    /// [`ULIMIT`]), in `dir`, with `envs` and its output in `dir/server.log`, and waits until
+    /// `/readyz` answers.
     pub async fn serve(
         bin: &Path,
         dir: tempfile::TempDir,
         config: &Path,
         port: u16,
-        url: &str,
+        ulimit: &str,
         serve_args: &[&str],
         envs: &[(&str, &str)],
     ) -> Result<ServerProcess> {
+        let url = &format!("http://127.0.0.1:{port}");
         let log = dir.path().join("server.log");
         let log_file = std::fs::File::create(&log)?;
         let child = Command::new("sh")
             .arg("-c")
-            .arg(format!("{ULIMIT}; exec \"$0\" \"$@\""))
+            .arg(format!("{ulimit}; exec \"$0\" \"$@\""))
             .arg(bin)
             .arg("--config")
             .arg(config)

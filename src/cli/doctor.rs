@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::{Ctx, Failure, output};
 use crate::chat::responders::{Shared, probe};
 use crate::config::Config;
+use crate::server::connections::OpenFiles;
 use crate::store::{self, Db, OnOpen, tenants};
 
 #[derive(Debug, clap::Args)]
@@ -79,6 +80,7 @@ impl DoctorArgs {
             }
         };
         check_config(&config, &mut report);
+        check_open_files(&mut report);
         let db = check_database(&config, &mut report);
         check_port(&config, &mut report).await;
         if let Some(db) = db {
@@ -117,6 +119,39 @@ fn check_config(config: &Config, report: &mut Report) {
             Status::Warn,
             "missing: provider keys can only come from environment variables",
         ),
+    }
+}
+
+/// The open-file limits `serve` would start with: it raises the soft limit to the hard one, so
+/// the hard limit is what bounds the open connections and event streams.
+fn check_open_files(report: &mut Report) {
+    let limits = match OpenFiles::now() {
+        Ok(limits) => limits,
+        Err(e) => {
+            return report.add(
+                "open files",
+                Status::Warn,
+                format!("cannot read the limits: {e}"),
+            );
+        }
+    };
+    let (soft, hard) = (limits.soft, limits.hard);
+    let streams = OpenFiles::streams(hard);
+    if hard < OpenFiles::ENOUGH {
+        report.add(
+            "open files",
+            Status::Warn,
+            format!(
+                "soft {soft}, hard {hard}: room for about {streams} event streams, fewer than {}; raise the hard limit (LimitNOFILE= in the systemd unit, or `ulimit -Hn` as root)",
+                OpenFiles::STREAMS
+            ),
+        );
+    } else {
+        report.add(
+            "open files",
+            Status::Ok,
+            format!("soft {soft}, hard {hard}: `serve` raises the soft limit to {hard}, room for about {streams} event streams"),
+        );
     }
 }
 

@@ -1,7 +1,10 @@
+use std::io::Write as _;
+
 use tokio_util::sync::CancellationToken;
 
 use super::{Ctx, Failure};
 use crate::config::Config;
+use crate::server::connections::OpenFiles;
 use crate::server::{self, AppState};
 use crate::store::{Db, OnOpen, backup};
 
@@ -35,6 +38,7 @@ impl ServeArgs {
             );
         }
         let config = Config::load(&ctx.config_path, &overrides)?;
+        raise_open_files();
         let path = super::existing_db(&config)?;
         let _lock = backup::lock(&path)?;
         let db = Db::open(&path, OnOpen::Migrate)?;
@@ -58,7 +62,8 @@ impl ServeArgs {
         let signal = shutdown.clone();
         tokio::spawn(async move {
             signals.received().await;
-            eprintln!("shutting down");
+            // Not eprintln!: with stderr closed it would panic, and the signal would be lost.
+            let _ = writeln!(std::io::stderr(), "shutting down");
             signal.cancel();
         });
         eprintln!("keepstar is listening on http://{listen} (public URL {public_url})");
@@ -69,6 +74,33 @@ impl ServeArgs {
         }
         server::serve(state, listener, shutdown).await?;
         Ok(())
+    }
+}
+
+/// Every connection and event stream is a descriptor: the soft limit (often 1 024) goes up to
+/// the hard limit, and both are said.
+fn raise_open_files() {
+    match OpenFiles::raise() {
+        Ok((before, after)) => {
+            let raised = if after.soft > before.soft {
+                format!(" (raised from {})", before.soft)
+            } else {
+                String::new()
+            };
+            eprintln!(
+                "open files: soft limit {}{raised}, hard limit {}",
+                after.soft, after.hard
+            );
+            if after.soft < OpenFiles::ENOUGH {
+                tracing::warn!(
+                    "{} open files leave room for about {} event streams, fewer than {}; raise the hard limit (LimitNOFILE= in a systemd unit)",
+                    after.soft,
+                    OpenFiles::streams(after.soft),
+                    OpenFiles::STREAMS
+                );
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
     }
 }
 

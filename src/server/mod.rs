@@ -2,7 +2,9 @@
 
 mod admin;
 pub mod assets;
+pub mod connections;
 mod cors;
+mod deadline;
 pub mod error;
 pub mod limits;
 mod openapi;
@@ -42,6 +44,7 @@ use crate::chat::responders::Registry;
 use crate::config::{Config, ConfigError};
 use crate::store::Db;
 
+use self::connections::{Backoff, Connections, Held, too_many_connections};
 use self::error::ApiError;
 use self::handover::Handover;
 
@@ -53,6 +56,8 @@ pub struct AppState {
     pub engine: Engine,
     pub sessions: Arc<session::SessionKeys>,
     pub limits: Arc<limits::RateLimiter>,
+    /// Open connections per client address, and the accept loop's counters.
+    pub connections: Arc<Connections>,
     origins: Arc<cors::OriginCache>,
     pub shutdown: CancellationToken,
     /// Serve the demo shop page.
@@ -82,6 +87,7 @@ impl AppState {
         );
         Ok(AppState {
             db,
+            connections: Arc::new(Connections::new(config.limits.max_connections_per_ip)),
             sessions: Arc::new(session::SessionKeys::new(
                 secret.expose().as_bytes(),
                 config.limits.session_ttl_secs,
@@ -192,6 +198,7 @@ pub async fn serve(
         })
     };
     let head_timeout = Duration::from_secs(state.config.limits.request_head_timeout_secs.max(1));
+    let (config, connections) = (state.config.clone(), state.connections.clone());
     let app = router(state);
     let mut http = hyper::server::conn::http1::Builder::new();
     // A client that never finishes a request head (or idles between requests) is let go.
@@ -202,27 +209,44 @@ pub async fn serve(
     // buffer to 16 KiB. The turn runs to its end either way; event streams leave hyper
     // (`handover`) and notice a hang-up themselves.
     http.half_close(true);
-    let connections = TaskTracker::new();
+    let server = Server {
+        http,
+        app,
+        config,
+        connections,
+        shutdown: shutdown.clone(),
+        tasks: TaskTracker::new(),
+    };
+    let mut backoff = Backoff::default();
     loop {
         let (tcp, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+                Ok(accepted) => {
+                    backoff.reset();
+                    accepted
+                }
                 Err(e) => {
-                    accept_failed(e).await;
+                    accept_failed(e, &mut backoff, &server.connections).await;
                     continue;
                 }
             },
             () = shutdown.cancelled() => break,
         };
-        let conn = connection(&http, &app, tcp, remote, &shutdown, &connections);
-        connections.spawn(conn);
+        // A trusted proxy's connection counts against the clients of its requests instead.
+        let (tcp, held) = if server.config.trusted_proxies.contains(&remote.ip()) {
+            (tcp, Held::default())
+        } else {
+            match server.connections.accept(tcp, remote.ip()) {
+                Some(admitted) => admitted,
+                None => continue,
+            }
+        };
+        server.tasks.spawn(connection(&server, tcp, remote, held));
     }
     drop(listener);
-    connections.close();
-    if tokio::time::timeout(DRAIN, connections.wait())
-        .await
-        .is_err()
-    {
+    let tasks = server.tasks;
+    tasks.close();
+    if tokio::time::timeout(DRAIN, tasks.wait()).await.is_err() {
         tracing::warn!("connections still open after {DRAIN:?}; closing them");
     }
     if tokio::time::timeout(DRAIN, engine.drain()).await.is_err() {
@@ -232,31 +256,66 @@ pub async fn serve(
     Ok(())
 }
 
-/// Serves one connection with hyper until it closes or shutdown comes, or until an event stream
-/// leaves hyper; that stream then goes on in a task of its own.
+/// What every connection is served with.
+struct Server {
+    http: hyper::server::conn::http1::Builder,
+    app: Router,
+    config: Arc<Config>,
+    connections: Arc<Connections>,
+    shutdown: CancellationToken,
+    /// The connections' tasks, and the event streams' once they leave hyper.
+    tasks: TaskTracker,
+}
+
+/// Serves one connection with hyper until it closes or shutdown comes, or until an event
+/// stream leaves hyper; that stream then goes on in a task of its own. The connection
+/// counts against `held`'s client until it (or its stream) closes.
 fn connection(
-    http: &hyper::server::conn::http1::Builder,
-    app: &Router,
+    server: &Server,
     tcp: TcpStream,
     remote: SocketAddr,
-    shutdown: &CancellationToken,
-    streams: &TaskTracker,
+    held: Held,
 ) -> impl Future<Output = ()> + Send + 'static {
     // Without TCP_NODELAY small SSE frames wait for delayed ACKs (~40 ms per first token).
     let _ = tcp.set_nodelay(true);
     let tcp = Arc::new(tcp);
     let handover = Handover::default();
-    let service = app.clone().map_request({
-        let handover = handover.clone();
-        move |mut req: Request<Incoming>| {
+    let service = {
+        let (app, config, connections) = (
+            server.app.clone(),
+            server.config.clone(),
+            server.connections.clone(),
+        );
+        let (handover, held) = (handover.clone(), held.clone());
+        tower::service_fn(move |mut req: Request<Incoming>| {
+            let app = app.clone();
+            // A proxy's connection counts against the client it now carries a request for.
+            let admitted = !config.trusted_proxies.contains(&remote.ip()) || {
+                let client =
+                    session::client_ip(remote.ip(), req.headers(), &config.trusted_proxies);
+                held.move_to(&connections, client)
+            };
             req.extensions_mut().insert(ConnectInfo(remote));
             req.extensions_mut().insert(handover.clone());
-            req
-        }
-    });
+            let (req, missed) = deadline::apply(req, &config.limits);
+            async move {
+                if !admitted {
+                    return Ok(closing(too_many_connections().into_response()));
+                }
+                let response = app.oneshot(req).await;
+                match missed {
+                    // The rest of the body may still come: this connection serves no more.
+                    Some(missed) if missed.get() => Ok(closing(deadline::missed().into_response())),
+                    _ => response,
+                }
+            }
+        })
+    };
     let io = TokioIo::new(handover::Io::new(tcp.clone(), handover.clone()));
-    let conn = http.serve_connection(io, TowerToHyperService::new(service));
-    let (shutdown, streams) = (shutdown.clone(), streams.clone());
+    let conn = server
+        .http
+        .serve_connection(io, TowerToHyperService::new(service));
+    let (shutdown, streams) = (server.shutdown.clone(), server.tasks.clone());
     async move {
         let mut conn = std::pin::pin!(conn);
         let handed_over = std::future::poll_fn(|cx| match conn.as_mut().poll(cx) {
@@ -278,16 +337,29 @@ fn connection(
                 return;
             }
         };
-        // A new task, so hyper's connection and this task's room for it are freed now.
+        // A new task, so hyper's connection and this task's room for it are freed now; the
+        // stream goes on counting against the connection's client.
         if let Some((frames, framing)) = frames {
-            streams.spawn(handover::write(tcp, frames, framing));
+            streams.spawn(async move {
+                handover::write(tcp, frames, framing).await;
+                drop(held);
+            });
         }
     }
 }
 
+/// `response`, and the connection closes after it.
+fn closing(mut response: axum::response::Response) -> axum::response::Response {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
 /// A failed accept: a connection that went away before it was accepted is nothing; anything
-/// else (most likely out of file descriptors) is logged, and accepting pauses for a second.
-async fn accept_failed(e: std::io::Error) {
+/// else (most likely out of file descriptors) is counted and logged, and accepting pauses
+/// (`backoff`) instead of failing again at once.
+async fn accept_failed(e: std::io::Error, backoff: &mut Backoff, connections: &Connections) {
     use std::io::ErrorKind;
     if matches!(
         e.kind(),
@@ -295,6 +367,8 @@ async fn accept_failed(e: std::io::Error) {
     ) {
         return;
     }
-    tracing::error!(error = %e, "accept failed");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let pause = backoff.pause();
+    let failures = connections.accept_failed();
+    tracing::error!(error = %e, pause_ms = pause.as_millis() as u64, failures, "accept failed");
+    tokio::time::sleep(pause).await;
 }

@@ -55,6 +55,10 @@ pub async fn document(State(state): State<AppState>) -> Json<Value> {
 const WITH_BODY: &[(&str, &str)] = &[
     ("400", "The body is not JSON (`invalid_json`)."),
     (
+        "408",
+        "The body did not arrive within `request_body_timeout_secs` (`body_timeout`); the connection closes.",
+    ),
+    (
         "413",
         "The body is larger than `max_body_bytes` (`body_too_large`).",
     ),
@@ -81,10 +85,16 @@ const WITH_SESSION: &[(&str, &str)] = &[
         "The request's `Origin` is not the session's (`origin_not_allowed`).",
     ),
 ];
-const ANY: &[(&str, &str)] = &[(
-    "500",
-    "Something failed on our side (`internal`); nothing of it is told.",
-)];
+const ANY: &[(&str, &str)] = &[
+    (
+        "429",
+        "Too many connections from one client address (`too_many_connections`); the connection closes.",
+    ),
+    (
+        "500",
+        "Something failed on our side (`internal`); nothing of it is told.",
+    ),
+];
 
 /// The document as served, for a server that takes messages of up to `max_message_chars`.
 pub fn widget_api_document(max_message_chars: usize) -> Value {

@@ -17,6 +17,7 @@ mod hooks;
 mod import;
 mod keys;
 mod layers;
+mod limits;
 mod openai;
 mod panics;
 mod providers;

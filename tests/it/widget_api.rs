@@ -311,9 +311,9 @@ async fn the_document_says_what_the_server_answers() {
     for (path, operations) in doc["paths"].as_object().unwrap() {
         for (method, op) in operations.as_object().unwrap() {
             let documented = op["responses"].as_object().unwrap();
-            let mut expected = vec!["500"];
+            let mut expected = vec!["429", "500"];
             if op.get("requestBody").is_some() {
-                expected.extend(["400", "413", "415", "422"]);
+                expected.extend(["400", "408", "413", "415", "422"]);
             }
             if op.get("parameters").is_some() {
                 expected.push("400");
