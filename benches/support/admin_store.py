@@ -2,7 +2,8 @@
 """Admin pages benchmark: builds a store of 50 tenants, 100 000 conversations and 1 000 000
 messages (30 % with a first-token time, some handed over, searches and misses) in a fresh
 keepstar dir, serves it with the given binary, signs in through a one-time link and reports
-p50/p99 of the overview, the conversation list, a transcript and a full-text search.
+p50/p99 of the overview, the conversation list, a transcript, a full-text search and the analytics,
+what else the machine was doing meanwhile, and the cost of one Argon2id password check.
 
     cargo build --release
     python3 benches/support/admin_store.py --bin target/release/keepstar [--dir /tmp/ks-admin]
@@ -88,6 +89,48 @@ def build(bin_, d, tenants, conversations, per_conv):
     return port
 
 
+def cpu_ticks(pid=None):
+    """(busy, all) clock ticks of the machine, or (busy, 0) of one process, so far."""
+    if pid is not None:
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return int(f[11]) + int(f[12]), 0
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:8]]
+    return sum(f) - f[3] - f[4], sum(f)
+
+
+def load_report(before, server_pid):
+    """What else the machine did while the pages were timed: the CPU it spent besides this
+    bench's server and client, in cores, and the load average."""
+    (busy0, all0), (srv0, _), cli0 = before
+    busy1, all1 = cpu_ticks()
+    srv1, _ = cpu_ticks(server_pid)
+    t = os.times()
+    cli1 = t.user + t.system
+    cores = os.cpu_count()
+    wall = (all1 - all0) / cores  # ticks of one core
+    hz = os.sysconf("SC_CLK_TCK")
+    other = (busy1 - busy0 - (srv1 - srv0) - (cli1 - cli0) * hz) / wall
+    return (f"machine while timing: {cores} cores, {(busy1 - busy0) / wall:.2f} busy, of which "
+            f"{other:.2f} not this bench (server {(srv1 - srv0) / wall:.2f}, client "
+            f"{(cli1 - cli0) * hz / wall:.2f}); loadavg {open('/proc/loadavg').read().split()[0]}")
+
+
+def password_cost(bin_, d, email, runs):
+    """One Argon2id run as keepstar makes it: `admin set --password-stdin` (one hash) minus
+    `admin set --name` (the same process, store and audit write without a hash), medians."""
+    def timed(args, stdin=None):
+        t0 = time.perf_counter()
+        subprocess.run([bin_, "--config", os.path.join(d, "keepstar.toml"), "admin", "set", email, *args],
+                       input=stdin, check=True, capture_output=True, text=True)
+        return (time.perf_counter() - t0) * 1000
+    plain, hashed = [], []
+    for i in range(runs):
+        plain.append(timed(["--name", f"Bench {i}"]))
+        hashed.append(timed(["--password-stdin"], f"a bench password number {i}\n"))
+    med = lambda xs: sorted(xs)[len(xs) // 2]
+    return med(hashed) - med(plain), med(plain)
+
+
 def main():
     a = argparse.ArgumentParser()
     a.add_argument("--bin", default=os.path.join(REPO, "target", "release", "keepstar"))
@@ -96,6 +139,7 @@ def main():
     a.add_argument("--conversations", type=int, default=100_000)
     a.add_argument("--messages-per-conversation", type=int, default=10)
     a.add_argument("--runs", type=int, default=200)
+    a.add_argument("--password-runs", type=int, default=15)
     o = a.parse_args()
     if not os.path.exists(o.dir):
         t0 = time.time()
@@ -134,6 +178,8 @@ def main():
             "search, no match": "/admin/conversations?q=zzzqqq",
             "analytics (one tenant)": f"/admin/analytics/{one_tenant}",
         }
+        t = os.times()
+        before = (cpu_ticks(), cpu_ticks(server.pid), t.user + t.system)
         print(f"| page | p50 ms | p99 ms |\n|---|---:|---:|")
         for name, path in pages.items():
             times = []
@@ -148,6 +194,11 @@ def main():
             times.sort()
             p = lambda q: times[min(len(times) - 1, int(round((len(times) - 1) * q)))]
             print(f"| {name} | {p(0.5):.1f} | {p(0.99):.1f} |")
+        print(load_report(before, server.pid))
+        if o.password_runs:
+            cost, base = password_cost(o.bin, o.dir, "bench@shop.example", o.password_runs)
+            print(f"password check (Argon2id, one run): {cost:.1f} ms "
+                  f"(`admin set --password-stdin` minus `admin set --name`, {base:.1f} ms)")
     finally:
         server.terminate()
         server.wait()
