@@ -371,7 +371,7 @@ fn the_cli_manages_the_team() {
         "a long enough password\n",
     )
     .ok();
-    let hashed = kit.count("SELECT count(*) FROM admin_users WHERE password_hash LIKE '$argon2id$v=19$m=19456,t=2,p=1$%'");
+    let hashed = kit.count("SELECT count(*) FROM admin_users WHERE password_hash LIKE '$argon2id$v=19$m=47104,t=2,p=1$%'");
     assert_eq!(hashed, 1, "the password is kept as an Argon2id hash only");
     assert!(!crate::support::contains(
         &kit.raw_db(),
