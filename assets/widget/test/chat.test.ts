@@ -1,8 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Chat } from "../src/chat/app";
+import { renderMarkdown, scanned } from "../src/chat/markdown";
 import { boot } from "../src/loader/boot";
+import { h } from "../src/shared/dom";
 import { BOOT_KEY, type ChatBoot, type KeepstarApi } from "../src/shared/types";
 import { FakeServer, json } from "./fake-server";
+import { longReply } from "./replies";
 
 let server: FakeServer;
 let api: KeepstarApi;
@@ -115,6 +118,28 @@ describe("chat", () => {
     s.send("message", { id: "m1", role: "visitor", text: "Need running shoes", status: "complete" }, "7");
     await new Promise((r) => setTimeout(r, 20));
     expect(bubbles()).toEqual(["Need running shoes", "Here are three pairs"]);
+  });
+
+  it("streams a long reply in 4-character deltas in work linear in its length, ending as a single render", async () => {
+    server.conversation = "c1";
+    mount();
+    api.open();
+    await vi.waitFor(() => expect(server.streams.length).toBe(1));
+    const text = longReply(40);
+    const whole = h("div", { class: "b", dir: "auto" }, renderMarkdown(text));
+    const bubble = () => $(".m[data-role=assistant] .b")!;
+    scanned.chars = 0;
+    for (let i = 0; i < text.length; i += 4) {
+      server.lastStream.send("delta", { message_id: "a1", text: text.slice(i, i + 4) });
+      // Now and then a frame passes, as it does while a real reply streams in.
+      if (i % 400 === 0) await new Promise((r) => requestAnimationFrame(r));
+    }
+    await vi.waitFor(() => expect(bubble().textContent).toBe(whole.textContent));
+    // Rendering it all again on every delta (as the widget did) came to about 3 400 times.
+    expect(scanned.chars / text.length).toBeLessThan(4);
+    server.lastStream.send("done", { message_id: "a1", message: { id: "a1", role: "assistant", text, status: "complete" } });
+    await vi.waitFor(() => expect($("[aria-live]")!.textContent).toMatch(/^New reply: Option 0/));
+    expect(bubble().isEqualNode(whole)).toBe(true);
   });
 
   it("reconnects with Last-Event-ID after the stream drops", async () => {

@@ -9,7 +9,7 @@ import type { ChatController, HostContext, Locale, TenantConfig } from "../share
 import { renderFormation, type Formation } from "./formations";
 import { ApiError, api } from "./http";
 import { STRINGS, fmt, type Strings } from "./i18n";
-import { renderMarkdown } from "./markdown";
+import { markdownStream, type MarkdownStream } from "./markdown";
 import { Outbox } from "./outbox";
 import { Overlay } from "./overlay";
 import type { SseEvent } from "./sse";
@@ -46,6 +46,9 @@ interface Row {
   body: HTMLElement;
   slot: HTMLElement;
   status: HTMLElement;
+  /** The text as shown so far (it grows with each delta), and the frame that shows more of it. */
+  md: MarkdownStream;
+  frame?: number;
   /** The formation last rendered, as JSON (a `done` repeating it changes nothing). */
   fkey?: string;
   local?: Local;
@@ -338,15 +341,16 @@ export class Chat implements ChatController {
     }
   }
 
-  /** Runs a request with the current token; on 401 re-creates the session once. */
-  private async authed<T>(fn: (token: string) => Promise<T>): Promise<T> {
+  /** Sends a request with the current token; on 401 re-creates the session once. */
+  private async authed<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+    const send = () => api<T>(this.ctx.cfg.base, method, path, this.token, body);
     await this.ready();
     try {
-      return await fn(this.token);
+      return await send();
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 401) throw e;
       await this.renew();
-      return fn(this.token);
+      return send();
     }
   }
 
@@ -381,7 +385,7 @@ export class Chat implements ChatController {
     this.human.textContent = t.human;
     this.more.textContent = t.earlier;
     this.typingRow.querySelector(".sr")!.textContent = t.typing;
-    (this.greet.firstChild as HTMLElement).replaceChildren(renderMarkdown(this.config.greeting || ""));
+    markdownStream(this.greet.firstChild as HTMLElement)(this.config.greeting || "", true);
     this.greet.hidden = !this.config.greeting;
     this.setBanner();
     this.brandColor();
@@ -456,9 +460,7 @@ export class Chat implements ChatController {
     let q = `/messages?conversation=${encodeURIComponent(conv)}&limit=30`;
     if (earlier && this.oldest) q += `&before=${encodeURIComponent(this.oldest)}`;
     try {
-      const r = await this.authed((tok) =>
-        api<{ messages?: Message[]; has_more?: boolean; event_id?: string }>(this.ctx.cfg.base, "GET", q, tok),
-      );
+      const r = await this.authed<{ messages?: Message[]; has_more?: boolean; event_id?: string }>("GET", q);
       if (conv !== this.conv) return;
       const msgs = (r.messages || []).slice().sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
       if (msgs[0]?.id && (earlier || !this.oldest)) this.oldest = msgs[0].id;
@@ -501,7 +503,12 @@ export class Chat implements ChatController {
         this.setTyping(false);
         r.streaming = true;
         r.msg.text += d.text;
-        this.keepScroll(() => this.paint(r));
+        // Deltas that arrive within one frame are shown once, in that frame, with one look at
+        // the scroll position.
+        r.frame ||= requestAnimationFrame(() => {
+          r.frame = 0;
+          this.keepScroll(() => this.grow(r));
+        });
         break;
       }
       case "formation": {
@@ -534,9 +541,10 @@ export class Chat implements ChatController {
     if (!m || !m.role) return;
     const known = (m.id && this.rows.get("id:" + m.id)) || (m.client_id && this.rows.get("c:" + m.client_id));
     const wasDone = known && known.msg.status === "complete" && !known.streaming;
+    // No more deltas: its last line is shown for good.
+    if (known) known.streaming = false;
     if (m.role !== "visitor") this.setTyping(false);
-    const r = this.keepScroll(() => this.upsert({ status: "complete", ...m }));
-    r.streaming = false;
+    this.keepScroll(() => this.upsert({ status: "complete", ...m }));
     if (m.role === "visitor" || wasDone) return;
     if (!this.isOpen || document.hidden) this.setUnread(this.unread + 1);
     if (m.role !== "system") this.live.textContent = fmt(this.t.replied, { text: m.text.slice(0, 300) });
@@ -549,14 +557,17 @@ export class Chat implements ChatController {
   private upsert(m: Message, before: Node | null = null): Row {
     let r = (m.id && this.rows.get("id:" + m.id)) || (m.client_id && this.rows.get("c:" + m.client_id)) || null;
     if (r) {
-      r.msg = { ...r.msg, ...m, text: typeof m.text === "string" ? m.text : r.msg.text };
+      const text = typeof m.text === "string" ? m.text : r.msg.text;
+      // Usually the text streamed so far, grown; anything else is shown anew.
+      if (!(text || "").startsWith(r.msg.text || "")) r.md = markdownStream(r.body);
+      r.msg = { ...r.msg, ...m, text };
       if (m.id) r.local = undefined;
     } else {
       const body = h("div", { class: "b", dir: "auto" });
       const slot = h("div", { hidden: true });
       const status = h("div", { class: "sx", hidden: true });
       const el = h("div", { class: "m", part: "message" }, body, slot, status);
-      r = { msg: { ...m }, el, body, slot, status };
+      r = { msg: { ...m }, el, body, slot, status, md: markdownStream(body) };
       this.list.insertBefore(el, before || (this.typingRow.parentNode ? this.typingRow : null));
     }
     if (r.msg.id) this.rows.set("id:" + r.msg.id, r);
@@ -575,8 +586,7 @@ export class Chat implements ChatController {
       if (!name) r.el.prepend((name = h("div", { class: "nm", dir: "auto" })));
       name.textContent = m.operator_name || this.t.operator;
     } else name?.remove();
-    r.body.replaceChildren(renderMarkdown(m.text || ""));
-    r.body.hidden = !m.text;
+    this.grow(r);
     const f = m.formation;
     const key = JSON.stringify(f ?? null);
     if (key !== r.fkey) {
@@ -591,8 +601,7 @@ export class Chat implements ChatController {
           renderFormation(f, {
             t: this.t,
             send: (text) => this.post(text),
-            detail: (id) =>
-              this.authed((tok) => api<{ formation: Formation }>(this.ctx.cfg.base, "GET", `/products/${encodeURIComponent(id)}`, tok)).then((x) => x.formation),
+            detail: (id) => this.authed<{ formation: Formation }>("GET", `/products/${encodeURIComponent(id)}`).then((x) => x.formation),
           }),
           // The newest formation opens by itself when it arrives while the panel is open (not
           // from history), taking focus unless the visitor is in the composer.
@@ -619,6 +628,12 @@ export class Chat implements ChatController {
       });
       r.status.replaceChildren(b);
     } else r.status.textContent = s ? (s === "queued" ? this.t.queued : this.t.sending) : "";
+  }
+
+  /** Shows the row's text as far as it has come; while deltas stream in, its last line may wait. */
+  private grow(r: Row): void {
+    r.md(r.msg.text || "", !r.streaming);
+    r.body.hidden = !r.msg.text;
   }
 
   private localRow(client_id: string, text: string, local: Local): Row {
@@ -677,13 +692,11 @@ export class Chat implements ChatController {
         if (!this.rows.has("c:" + client_id)) this.localRow(client_id, text, "sending");
         this.setLocal(client_id, "sending");
         try {
-          const res = await this.authed((tok) =>
-            api<{ message?: Message; conversation?: unknown; event_id?: string }>(this.ctx.cfg.base, "POST", "/messages", tok, {
-              text,
-              client_id,
-              conversation: this.conv || undefined,
-            }),
-          );
+          const res = await this.authed<{ message?: Message; conversation?: unknown; event_id?: string }>("POST", "/messages", {
+            text,
+            client_id,
+            conversation: this.conv || undefined,
+          });
           this.outbox.remove(client_id);
           const conv = idOf(res.conversation) || res.message?.conversation_id;
           if (conv) this.setConversation(conv, false, res.event_id);
@@ -717,7 +730,7 @@ export class Chat implements ChatController {
     if (!this.conv) return;
     this.human.disabled = true;
     try {
-      await this.authed((tok) => api(this.ctx.cfg.base, "POST", "/handoff", tok, { conversation: this.conv }));
+      await this.authed("POST", "/handoff", { conversation: this.conv });
       this.setHandoff("requested", null);
     } catch (e) {
       this.failed(e);
