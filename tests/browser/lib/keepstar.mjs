@@ -83,6 +83,31 @@ export class Keepstar {
     return ks;
   }
 
+  /**
+   * Adds tenant `slug` (English), embeddable from `origins`, with the `tenant set` flags `set`
+   * (a provider, say); issues its public key; resolves once a page of the first origin can open
+   * a session with it.
+   */
+  async addTenant(slug, origins, set = []) {
+    await this.cli("tenant", "add", slug, "--name", slug, "--locale", "en", ...origins.flatMap((o) => ["--origin", o]));
+    if (set.length) await this.cli("tenant", "set", slug, ...set);
+    await this.cli("key", "issue", slug);
+    const { key, src } = JSON.parse(await this.cli("snippet", slug, "--json"));
+    this.keys[slug] = key;
+    this.srcs[slug] = src;
+    await until(`a session of ${slug} from ${origins[0]}`, () => this.opensSession(slug, origins[0]), 8000, 100);
+  }
+
+  /** Whether a page of `origin` can open a session with `tenant` (it opens one). */
+  async opensSession(tenant, origin) {
+    const r = await fetch(this.url + "/api/v1/sessions", {
+      method: "POST",
+      headers: { Origin: origin, "Content-Type": "application/json" },
+      body: JSON.stringify({ tenant, key: this.keys[tenant] }),
+    });
+    return r.status === 200;
+  }
+
   /** Runs the CLI against this server's config; resolves to stdout. */
   async cli(...args) {
     try {
