@@ -18,9 +18,8 @@ pub enum Key {
     Messages(IpAddr),
     Visitor(i64),
     Tenant(i64),
-    /// Sign-ins to the admin from one address, and for one account (a hash of its email).
+    /// Sign-ins to the admin from one address.
     SignInAddress(IpAddr),
-    SignInAccount(u64),
 }
 
 struct Bucket {
@@ -88,9 +87,67 @@ impl RateLimiter {
     }
 }
 
+/// Failed sign-ins an account may have before it must wait, and the longest wait.
+const FREE_FAILURES: u32 = 3;
+const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// A growing wait after failed sign-ins, per account: after the first few, each failure doubles
+/// the time before the next attempt is heard (1 s, 2 s, 4 s … up to 15 min); a success forgets.
+#[derive(Default)]
+pub struct Backoff {
+    accounts: Mutex<HashMap<u64, (u32, Instant)>>,
+}
+
+impl Backoff {
+    /// How many seconds `account` must still wait, if any.
+    pub fn wait(&self, account: u64) -> Result<(), u64> {
+        let now = Instant::now();
+        match lock(&self.accounts).get(&account) {
+            Some((_, until)) if *until > now => Err((*until - now).as_secs_f64().ceil() as u64),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn failed(&self, account: u64) {
+        let mut accounts = lock(&self.accounts);
+        let (failures, until) = accounts.entry(account).or_insert((0, Instant::now()));
+        *failures += 1;
+        if *failures > FREE_FAILURES {
+            let doublings = (*failures - FREE_FAILURES - 1).min(20);
+            *until = Instant::now() + Duration::from_secs(1 << doublings).min(LONGEST_WAIT);
+        }
+    }
+
+    pub fn succeeded(&self, account: u64) {
+        lock(&self.accounts).remove(&account);
+    }
+
+    /// Forgets accounts whose last wait ended longer than `idle` ago.
+    pub fn sweep(&self, idle: Duration) {
+        let now = Instant::now();
+        lock(&self.accounts).retain(|_, (_, until)| now.saturating_duration_since(*until) < idle);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_past_the_free_ones_double_the_wait_and_a_success_forgets() {
+        let backoff = Backoff::default();
+        for _ in 0..FREE_FAILURES {
+            backoff.failed(7);
+            assert_eq!(backoff.wait(7), Ok(()));
+        }
+        backoff.failed(7);
+        assert_eq!(backoff.wait(7), Err(1));
+        backoff.failed(7);
+        assert_eq!(backoff.wait(7), Err(2));
+        assert_eq!(backoff.wait(8), Ok(()), "accounts are apart");
+        backoff.succeeded(7);
+        assert_eq!(backoff.wait(7), Ok(()));
+    }
 
     #[test]
     fn a_burst_beyond_the_rate_is_refused_with_a_wait() {

@@ -56,6 +56,8 @@ pub struct AppState {
     pub engine: Engine,
     pub sessions: Arc<session::SessionKeys>,
     pub limits: Arc<limits::RateLimiter>,
+    /// The growing wait after an admin account's failed sign-ins.
+    pub sign_in_backoff: Arc<limits::Backoff>,
     /// Open connections per client address, and the accept loop's counters.
     pub connections: Arc<Connections>,
     origins: Arc<cors::OriginCache>,
@@ -95,6 +97,7 @@ impl AppState {
             config,
             engine,
             limits: Arc::new(limits::RateLimiter::default()),
+            sign_in_backoff: Arc::new(limits::Backoff::default()),
             origins: Arc::new(cors::OriginCache::default()),
             shutdown,
             demo,
@@ -190,6 +193,7 @@ pub async fn serve(
                 tokio::select! {
                     _ = tick.tick() => {
                         state.limits.sweep(Duration::from_secs(120));
+                        state.sign_in_backoff.sweep(Duration::from_secs(15 * 60));
                         state.engine.sweep(2 * 60 * 1_000_000);
                     }
                     () = shutdown.cancelled() => break,

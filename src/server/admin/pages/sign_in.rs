@@ -18,9 +18,8 @@ use crate::accounts::{self, AccountError};
 use crate::store::admins::AdminUser;
 use crate::vocab::Locale;
 
-/// Sign-ins a client address may try per minute, and a single account.
+/// Sign-ins a client address may try per minute (an account also waits longer after each failure).
 const PER_ADDRESS: u32 = 10;
-const PER_ACCOUNT: u32 = 5;
 
 #[derive(Template)]
 #[template(path = "admin/sign_in.html")]
@@ -69,22 +68,29 @@ pub async fn with_password(
         *page.status_mut() = status;
         Ok(page)
     };
-    let account = Key::SignInAccount(account_key(&form.email));
+    let account = account_key(&form.email);
     let limited = state
         .limits
         .check(Key::SignInAddress(ip), PER_ADDRESS)
-        .and_then(|()| state.limits.check(account, PER_ACCOUNT));
-    if limited.is_err() {
+        .is_err()
+        || state.sign_in_backoff.wait(account).is_err();
+    if limited {
         return again(StatusCode::TOO_MANY_REQUESTS, t.too_many);
     }
     match accounts::sign_in_with_password(&state.db, &form.email, &form.password).await {
-        Ok(user) => signed_in(&state, user).await,
-        Err(AccountError::Refused) => again(StatusCode::UNAUTHORIZED, t.refused),
+        Ok(user) => {
+            state.sign_in_backoff.succeeded(account);
+            signed_in(&state, user).await
+        }
+        Err(AccountError::Refused) => {
+            state.sign_in_backoff.failed(account);
+            again(StatusCode::UNAUTHORIZED, t.refused)
+        }
         Err(e) => Err(ApiError::internal(e)),
     }
 }
 
-/// The accounts' buckets are kept by a hash of the email as typed, lower case.
+/// An account's failures are kept by a hash of the email as typed, lower case.
 fn account_key(email: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
