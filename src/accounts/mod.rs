@@ -72,15 +72,21 @@ pub struct OwnChange {
 /// The longest name taken, in characters.
 const MAX_NAME_CHARS: usize = 100;
 
-/// An email as keepstar takes it: trimmed, one `@` with something on both sides, no spaces.
-fn checked_email(email: &str) -> Result<String, AccountError> {
+/// Whether `email` (trimmed) looks like an address: one `@` with something on both sides, a dot
+/// in the domain, no spaces. The one rule for a team member's and a visitor's email.
+pub fn is_email(email: &str) -> bool {
     let email = email.trim();
-    let ok = email.len() <= 254
+    email.len() <= 254
         && !email.chars().any(char::is_whitespace)
         && email.split_once('@').is_some_and(|(user, domain)| {
             !user.is_empty() && domain.contains('.') && !domain.contains('@')
-        });
-    if ok {
+        })
+}
+
+/// An email as keepstar takes it: trimmed and shaped like one ([`is_email`]).
+fn checked_email(email: &str) -> Result<String, AccountError> {
+    let email = email.trim();
+    if is_email(email) {
         Ok(email.to_owned())
     } else {
         Err(AccountError::invalid(

@@ -1,8 +1,10 @@
-//! The event bus: per-conversation fan-out with a bounded replay buffer for `Last-Event-ID`.
+//! The event bus: per-topic fan-out with a bounded replay buffer for `Last-Event-ID`. A topic
+//! is one conversation's stream, or the team's inbox (every tenant's conversation changes and
+//! notes, each event marked with its tenant and filtered per member where it is delivered).
 //! [`EventBus`] is the seam for a bus across machines (SPEC §11); [`InProcessBus`] is the one
 //! a single node uses.
 //!
-//! A conversation's recent events live in one buffer. Live subscribers read it from their own
+//! A topic's recent events live in one buffer. Live subscribers read it from their own
 //! position and are woken by a [`Notify`], so a conversation costs its buffer and a few words,
 //! with nothing allocated up front or per subscriber. Once a reply has been `done` for
 //! [`KEEP_PARTS_US`] and every subscriber has read past it, its deltas, formation and typing
@@ -22,6 +24,15 @@ use tokio::sync::Notify;
 use super::event::{ChatEvent, Envelope, EventKind};
 use crate::sync::lock;
 
+/// What a subscriber follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// One conversation's stream: what its visitor and the team watching it see.
+    Conversation(i64),
+    /// The team's inbox: a conversation changed, a note was added.
+    Inbox,
+}
+
 /// A subscriber's live feed: every event published after it subscribed, in order, until it
 /// falls so far behind that the events after its position are gone ([`Lagged`], then it ends).
 pub type LiveEvents = BoxStream<'static, Result<Arc<Envelope>, Lagged>>;
@@ -38,19 +49,19 @@ pub struct Subscription {
 /// Carries a conversation's events to everyone watching it. Publishing answers at once (the
 /// reply's parts must not wait on the network); subscribing and asking for the position may.
 pub trait EventBus: Send + Sync + 'static {
-    /// Sends an event to the conversation's subscribers; returns it as sent.
-    fn publish(&self, conversation: i64, event: &ChatEvent) -> Arc<Envelope>;
-    /// Subscribes to a conversation, replaying what came after `last_event_id`.
+    /// Sends an event to the topic's subscribers; returns it as sent.
+    fn publish(&self, topic: Topic, event: &ChatEvent) -> Arc<Envelope>;
+    /// Subscribes to a topic, replaying what came after `last_event_id`.
     fn subscribe(
         &self,
-        conversation: i64,
+        topic: Topic,
         last_event_id: Option<u64>,
     ) -> BoxFuture<'static, Subscription>;
-    /// The id of the conversation's latest event (or now, when it has none in memory): resuming
-    /// from it replays everything sent afterwards.
-    fn position(&self, conversation: i64) -> BoxFuture<'static, u64>;
-    /// Forgets events older than `idle_us`, and conversations nobody listens to and nothing was
-    /// sent on for that long; drops the parts of replies finished a while ago.
+    /// The id of the topic's latest event (or now, when it has none in memory): resuming from it
+    /// replays everything sent afterwards.
+    fn position(&self, topic: Topic) -> BoxFuture<'static, u64>;
+    /// Forgets events older than `idle_us`, and topics nobody listens to and nothing was sent
+    /// on for that long; drops the parts of replies finished a while ago.
     fn sweep(&self, idle_us: u64);
 }
 
@@ -236,7 +247,7 @@ pub struct InProcessBus {
     /// Publishing, subscribing and sweeping hold this lock (then the conversation's own), so a
     /// conversation is never swept between finding it and using it; live reads only take the
     /// conversation's.
-    channels: Mutex<HashMap<i64, Arc<Channel>>>,
+    channels: Mutex<HashMap<Topic, Arc<Channel>>>,
     keep_parts_us: u64,
 }
 
@@ -257,19 +268,19 @@ impl InProcessBus {
 
     fn channel(
         &self,
-        conversation: i64,
-    ) -> (MutexGuard<'_, HashMap<i64, Arc<Channel>>>, Arc<Channel>) {
+        topic: Topic,
+    ) -> (MutexGuard<'_, HashMap<Topic, Arc<Channel>>>, Arc<Channel>) {
         let mut channels = self.channels();
         let ch = channels
-            .entry(conversation)
+            .entry(topic)
             .or_insert_with(|| Arc::new(Channel::new(self.keep_parts_us)))
             .clone();
         (channels, ch)
     }
 
     /// [`EventBus::subscribe`], which in one process needs no waiting.
-    pub fn subscribe_now(&self, conversation: i64, last_event_id: Option<u64>) -> Subscription {
-        let (_channels, ch) = self.channel(conversation);
+    pub fn subscribe_now(&self, topic: Topic, last_event_id: Option<u64>) -> Subscription {
+        let (_channels, ch) = self.channel(topic);
         let reader = READERS.fetch_add(1, Ordering::Relaxed);
         let mut state = ch.state();
         state.compact(ch.keep_parts_us);
@@ -300,16 +311,16 @@ impl InProcessBus {
         }
     }
 
-    fn channels(&self) -> MutexGuard<'_, HashMap<i64, Arc<Channel>>> {
+    fn channels(&self) -> MutexGuard<'_, HashMap<Topic, Arc<Channel>>> {
         lock(&self.channels)
     }
 }
 
 impl EventBus for InProcessBus {
-    fn publish(&self, conversation: i64, event: &ChatEvent) -> Arc<Envelope> {
+    fn publish(&self, topic: Topic, event: &ChatEvent) -> Arc<Envelope> {
         let mut envelope = Envelope::new(0, event);
-        // Held until the event is in: a sweep cannot drop the conversation in between.
-        let (_channels, ch) = self.channel(conversation);
+        // Held until the event is in: a sweep cannot drop the topic in between.
+        let (_channels, ch) = self.channel(topic);
         let mut state = ch.state();
         state.last_id = now_us().max(state.last_id + 1);
         envelope.id = state.last_id;
@@ -331,16 +342,16 @@ impl EventBus for InProcessBus {
 
     fn subscribe(
         &self,
-        conversation: i64,
+        topic: Topic,
         last_event_id: Option<u64>,
     ) -> BoxFuture<'static, Subscription> {
-        future::ready(self.subscribe_now(conversation, last_event_id)).boxed()
+        future::ready(self.subscribe_now(topic, last_event_id)).boxed()
     }
 
-    fn position(&self, conversation: i64) -> BoxFuture<'static, u64> {
+    fn position(&self, topic: Topic) -> BoxFuture<'static, u64> {
         let position = self
             .channels()
-            .get(&conversation)
+            .get(&topic)
             .map_or_else(now_us, |ch| ch.state().last_id);
         future::ready(position).boxed()
     }
@@ -358,6 +369,7 @@ impl EventBus for InProcessBus {
 
 #[cfg(test)]
 mod tests {
+    use super::Topic::Conversation;
     use super::*;
     use crate::store::conversations::Role;
 
@@ -374,6 +386,7 @@ mod tests {
         ChatEvent::Typing {
             role: Role::Assistant,
             on,
+            name: None,
         }
     }
 
@@ -413,33 +426,33 @@ mod tests {
     fn ids_increase_and_resume_replays_exactly_what_followed() {
         let bus = InProcessBus::keeping_parts_for(0);
         let ids: Vec<u64> = (0..5)
-            .map(|i| bus.publish(7, &typing(i % 2 == 0)).id)
+            .map(|i| bus.publish(Conversation(7), &typing(i % 2 == 0)).id)
             .collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
-        let sub = bus.subscribe_now(7, Some(ids[2]));
+        let sub = bus.subscribe_now(Conversation(7), Some(ids[2]));
         assert!(!sub.gap);
         assert_eq!(
             sub.replay.iter().map(|e| e.id).collect::<Vec<_>>(),
             &ids[3..]
         );
-        let fresh = bus.subscribe_now(7, None);
+        let fresh = bus.subscribe_now(Conversation(7), None);
         assert!(fresh.replay.is_empty());
     }
 
     #[test]
     fn live_events_reach_every_subscriber_in_order() {
         let bus = InProcessBus::keeping_parts_for(0);
-        let mut a = bus.subscribe_now(1, None).live;
-        let mut b = bus.subscribe_now(1, None).live;
-        let first = bus.publish(1, &typing(true));
-        let second = bus.publish(1, &typing(false));
+        let mut a = bus.subscribe_now(Conversation(1), None).live;
+        let mut b = bus.subscribe_now(Conversation(1), None).live;
+        let first = bus.publish(Conversation(1), &typing(true));
+        let second = bus.publish(Conversation(1), &typing(false));
         for live in [&mut a, &mut b] {
             assert_eq!(try_recv(live).unwrap().unwrap().id, first.id);
             assert_eq!(try_recv(live).unwrap().unwrap().id, second.id);
             assert_eq!(try_recv(live), Ok(None));
         }
-        let mut other = bus.subscribe_now(2, None).live;
-        bus.publish(1, &typing(true));
+        let mut other = bus.subscribe_now(Conversation(2), None).live;
+        bus.publish(Conversation(1), &typing(true));
         assert_eq!(
             try_recv(&mut other),
             Ok(None),
@@ -450,29 +463,29 @@ mod tests {
     #[tokio::test]
     async fn a_waiting_subscriber_wakes_for_the_next_event() {
         let bus = Arc::new(InProcessBus::keeping_parts_for(0));
-        let mut live = bus.subscribe_now(4, None).live;
+        let mut live = bus.subscribe_now(Conversation(4), None).live;
         let waiting = tokio::spawn(async move { live.next().await.unwrap().map(|e| e.id) });
         tokio::task::yield_now().await;
-        let sent = bus.publish(4, &typing(true));
+        let sent = bus.publish(Conversation(4), &typing(true));
         assert_eq!(waiting.await.unwrap(), Ok(sent.id));
     }
 
     #[test]
     fn a_subscriber_that_falls_behind_the_buffer_is_told_so() {
         let bus = InProcessBus::keeping_parts_for(0);
-        let mut slow = bus.subscribe_now(5, None).live;
-        bus.publish(5, &typing(true));
+        let mut slow = bus.subscribe_now(Conversation(5), None).live;
+        bus.publish(Conversation(5), &typing(true));
         assert!(try_recv(&mut slow).unwrap().is_some());
         for _ in 0..BUFFER {
-            bus.publish(5, &typing(false));
+            bus.publish(Conversation(5), &typing(false));
         }
         assert!(
             try_recv(&mut slow).unwrap().is_some(),
             "the buffer still holds everything after its position"
         );
-        let mut slower = bus.subscribe_now(5, None).live;
-        bus.publish(5, &typing(true));
-        bus.publish(5, &typing(true));
+        let mut slower = bus.subscribe_now(Conversation(5), None).live;
+        bus.publish(Conversation(5), &typing(true));
+        bus.publish(Conversation(5), &typing(true));
         assert_eq!(try_recv(&mut slow), Err(Lagged));
         assert!(try_recv(&mut slower).unwrap().is_some());
     }
@@ -480,53 +493,59 @@ mod tests {
     #[test]
     fn a_resume_from_before_the_buffer_reports_a_gap() {
         let bus = InProcessBus::keeping_parts_for(0);
-        let first = bus.publish(3, &typing(true)).id;
-        let second = bus.publish(3, &typing(true)).id;
+        let first = bus.publish(Conversation(3), &typing(true)).id;
+        let second = bus.publish(Conversation(3), &typing(true)).id;
         for _ in 0..BUFFER {
-            bus.publish(3, &typing(false));
+            bus.publish(Conversation(3), &typing(false));
         }
         assert!(
-            !bus.subscribe_now(3, Some(second)).gap,
+            !bus.subscribe_now(Conversation(3), Some(second)).gap,
             "everything after `second` is still buffered"
         );
-        let sub = bus.subscribe_now(3, Some(first));
+        let sub = bus.subscribe_now(Conversation(3), Some(first));
         assert!(sub.gap, "the event after `first` was evicted");
         assert_eq!(sub.replay.len(), BUFFER);
         // An id from before this process (a restart) is a gap too.
-        assert!(bus.subscribe_now(9, Some(1)).gap);
+        assert!(bus.subscribe_now(Conversation(9), Some(1)).gap);
     }
 
     #[test]
     fn a_subscriber_behind_a_finished_reply_still_reads_every_part() {
         let bus = InProcessBus::keeping_parts_for(0);
-        let echo = bus.publish(6, &ChatEvent::Message(message("m0", Role::Visitor)));
-        let mut behind = bus.subscribe_now(6, Some(echo.id)).live;
-        bus.publish(6, &typing(true));
-        bus.publish(6, &delta("m1"));
-        bus.publish(6, &delta("m1"));
-        bus.publish(6, &typing(false));
-        let done = bus.publish(6, &done("m1"));
+        let echo = bus.publish(
+            Conversation(6),
+            &ChatEvent::Message(message("m0", Role::Visitor)),
+        );
+        let mut behind = bus.subscribe_now(Conversation(6), Some(echo.id)).live;
+        bus.publish(Conversation(6), &typing(true));
+        bus.publish(Conversation(6), &delta("m1"));
+        bus.publish(Conversation(6), &delta("m1"));
+        bus.publish(Conversation(6), &typing(false));
+        let done = bus.publish(Conversation(6), &done("m1"));
         let mut seen = Vec::new();
         while let Some(e) = try_recv(&mut behind).unwrap() {
             seen.push(e);
         }
         assert_eq!(names(&seen), ["typing", "delta", "delta", "typing", "done"]);
         // Now that it has read them, the reply is left to stored history.
-        let resumed = bus.subscribe_now(6, Some(echo.id - 1));
+        let resumed = bus.subscribe_now(Conversation(6), Some(echo.id - 1));
         assert!(resumed.gap, "a resume from before the reply reads history");
         assert!(resumed.replay.is_empty());
-        let current = bus.subscribe_now(6, Some(done.id));
+        let current = bus.subscribe_now(Conversation(6), Some(done.id));
         assert!(!current.gap, "a resume from the done is whole");
     }
 
     #[test]
     fn events_stored_history_cannot_give_stay_buffered() {
         let bus = InProcessBus::keeping_parts_for(0);
-        let start = bus.publish(8, &ChatEvent::Message(message("v1", Role::Visitor)));
-        bus.publish(8, &typing(true));
-        bus.publish(8, &delta("m1"));
+        let start = bus.publish(
+            Conversation(8),
+            &ChatEvent::Message(message("v1", Role::Visitor)),
+        );
+        bus.publish(Conversation(8), &typing(true));
+        bus.publish(Conversation(8), &delta("m1"));
         bus.publish(
-            8,
+            Conversation(8),
             &ChatEvent::Error {
                 message_id: Some("m1".into()),
                 code: "upstream",
@@ -534,12 +553,15 @@ mod tests {
                 retryable: true,
             },
         );
-        bus.publish(8, &ChatEvent::Message(message("v2", Role::Visitor)));
-        bus.publish(8, &typing(true));
-        bus.publish(8, &delta("m2"));
-        bus.publish(8, &typing(false));
-        bus.publish(8, &done("m2"));
-        let sub = bus.subscribe_now(8, Some(start.id - 1));
+        bus.publish(
+            Conversation(8),
+            &ChatEvent::Message(message("v2", Role::Visitor)),
+        );
+        bus.publish(Conversation(8), &typing(true));
+        bus.publish(Conversation(8), &delta("m2"));
+        bus.publish(Conversation(8), &typing(false));
+        bus.publish(Conversation(8), &done("m2"));
+        let sub = bus.subscribe_now(Conversation(8), Some(start.id - 1));
         assert!(!sub.gap);
         assert_eq!(
             names(&sub.replay),
@@ -551,13 +573,13 @@ mod tests {
     #[test]
     fn sweep_forgets_old_events_and_idle_unwatched_conversations() {
         let bus = InProcessBus::keeping_parts_for(0);
-        bus.publish(1, &typing(true));
-        let watching = bus.subscribe_now(2, None);
-        let old = bus.publish(2, &typing(true)).id;
+        bus.publish(Conversation(1), &typing(true));
+        let watching = bus.subscribe_now(Conversation(2), None);
+        let old = bus.publish(Conversation(2), &typing(true)).id;
         bus.sweep(0);
-        assert!(!bus.channels().contains_key(&1));
-        assert!(bus.channels().contains_key(&2));
-        let resumed = bus.subscribe_now(2, Some(old - 1));
+        assert!(!bus.channels().contains_key(&Conversation(1)));
+        assert!(bus.channels().contains_key(&Conversation(2)));
+        let resumed = bus.subscribe_now(Conversation(2), Some(old - 1));
         assert!(
             resumed.gap,
             "the swept event is gone: stored history fills in"

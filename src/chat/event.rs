@@ -1,4 +1,5 @@
-//! The events of a conversation's stream (SPEC §5), serialised once and shared by every subscriber.
+//! The events of a conversation's stream (SPEC §5) and of the team's inbox, serialised once and
+//! shared by every subscriber.
 
 use std::sync::Arc;
 
@@ -6,6 +7,7 @@ use serde::Serialize;
 
 use crate::formation::Formation;
 use crate::store::conversations::{Message, Role};
+use crate::store::inbox::{InboxRow, Note};
 
 /// One event as sent: its stream id, its kind, its JSON data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +19,8 @@ pub struct Envelope {
     pub data: Arc<str>,
     /// The assistant message the event belongs to, if any.
     pub message_id: Option<Arc<str>>,
+    /// The tenant an inbox event belongs to: only its team may receive it.
+    pub tenant: Option<i64>,
 }
 
 impl Envelope {
@@ -27,6 +31,7 @@ impl Envelope {
             kind: event.kind(),
             data: event.data().into(),
             message_id: event.message_id().map(Arc::from),
+            tenant: event.tenant(),
         }
     }
 }
@@ -41,6 +46,12 @@ pub enum EventKind {
     Error,
     Typing,
     Handoff,
+    /// Inbox: a conversation's row as it is now.
+    Conversation,
+    /// Inbox: a note the team added.
+    Note,
+    /// Inbox: events were missed; read the inbox again.
+    Reset,
 }
 
 impl EventKind {
@@ -53,6 +64,9 @@ impl EventKind {
             EventKind::Error => "error",
             EventKind::Typing => "typing",
             EventKind::Handoff => "handoff",
+            EventKind::Conversation => "conversation",
+            EventKind::Note => "note",
+            EventKind::Reset => "reset",
         }
     }
 }
@@ -81,14 +95,27 @@ pub enum ChatEvent {
         message: String,
         retryable: bool,
     },
+    /// Someone is writing: the assistant, the visitor, or the operator `name`.
     Typing {
         role: Role,
         on: bool,
+        name: Option<String>,
     },
     Handoff {
         state: HandoffState,
         operator: Option<String>,
+        /// Why a person's part ended (with `Ended`).
+        reason: Option<EndReason>,
     },
+    /// Inbox: the conversation as the team's inbox shows it now.
+    Conversation(InboxRow),
+    /// Inbox: a note the team wrote, in the tenant's conversation.
+    Note {
+        tenant: i64,
+        note: Note,
+    },
+    /// Inbox: events were missed.
+    Reset,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -97,6 +124,16 @@ pub enum HandoffState {
     Requested,
     Active,
     Ended,
+}
+
+/// Why a person stopped answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    HandedBack,
+    Closed,
+    /// Nobody took it over in time.
+    Timeout,
 }
 
 impl ChatEvent {
@@ -109,6 +146,9 @@ impl ChatEvent {
             ChatEvent::Error { .. } => EventKind::Error,
             ChatEvent::Typing { .. } => EventKind::Typing,
             ChatEvent::Handoff { .. } => EventKind::Handoff,
+            ChatEvent::Conversation(_) => EventKind::Conversation,
+            ChatEvent::Note { .. } => EventKind::Note,
+            ChatEvent::Reset => EventKind::Reset,
         }
     }
 
@@ -139,11 +179,18 @@ impl ChatEvent {
             Typing {
                 role: Role,
                 on: bool,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                name: &'a Option<String>,
             },
             Handoff {
                 state: HandoffState,
                 operator: &'a Option<String>,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                reason: Option<EndReason>,
             },
+            Conversation(&'a InboxRow),
+            Note(&'a Note),
+            Reset {},
         }
         let data = match self {
             ChatEvent::Message(m) => Data::Message(m),
@@ -173,16 +220,34 @@ impl ChatEvent {
                 message,
                 retryable: *retryable,
             },
-            ChatEvent::Typing { role, on } => Data::Typing {
+            ChatEvent::Typing { role, on, name } => Data::Typing {
                 role: *role,
                 on: *on,
+                name,
             },
-            ChatEvent::Handoff { state, operator } => Data::Handoff {
+            ChatEvent::Handoff {
+                state,
+                operator,
+                reason,
+            } => Data::Handoff {
                 state: *state,
                 operator,
+                reason: *reason,
             },
+            ChatEvent::Conversation(row) => Data::Conversation(row),
+            ChatEvent::Note { note, .. } => Data::Note(note),
+            ChatEvent::Reset => Data::Reset {},
         };
         serde_json::to_string(&data).expect("events serialise")
+    }
+
+    /// The tenant an inbox event belongs to.
+    pub fn tenant(&self) -> Option<i64> {
+        match self {
+            ChatEvent::Conversation(row) => Some(row.tenant_id),
+            ChatEvent::Note { tenant, .. } => Some(*tenant),
+            _ => None,
+        }
     }
 
     /// The assistant message this event belongs to, if any.

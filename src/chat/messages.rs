@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
+use super::bus::Topic;
 use super::event::ChatEvent;
 use super::responders::Turn;
 use super::{ChatError, Engine};
 use crate::store::conversations::{
     self, Conversation, ConversationStatus, Message, NewMessage, Page, Role, Visitor,
 };
+use crate::store::inbox;
 use crate::store::tenants::Tenant;
 
 /// The longest `client_id` a widget may send, in characters.
@@ -61,11 +63,11 @@ impl Engine {
         }
         let locale = tenant.locale.as_str();
         let page = incoming.page.clone();
-        let (conversation, message, created) = self
+        let (conversation, message, row) = self
             .inner
             .db
             .write(move |c| {
-                let conv = match &incoming.conversation {
+                let mut conv = match &incoming.conversation {
                     Some(id) => conversations::get_for_visitor(c, &visitor, id)?,
                     None => match conversations::latest_open(c, &visitor)? {
                         Some(conv) => conv,
@@ -75,26 +77,33 @@ impl Engine {
                 if let Some(existing) =
                     conversations::find_by_client_id(c, &conv, &incoming.client_id)?
                 {
-                    return Ok((conv, existing, false));
+                    return Ok((conv, existing, None));
+                }
+                // A resolved conversation the visitor writes in again is the AI's once more.
+                if conv.status == ConversationStatus::Closed {
+                    conversations::set_status(c, conv.tenant_id, conv.id, ConversationStatus::Ai)?;
+                    conv.status = ConversationStatus::Ai;
                 }
                 let mut new = NewMessage::new(Role::Visitor, incoming.text);
                 new.client_id = Some(incoming.client_id);
                 let message = conversations::insert(c, &conv, &new)?;
-                Ok((conv, message, true))
+                let row = inbox::row_of(c, visitor.tenant_id, conv.id)?;
+                Ok((conv, message, Some(row)))
             })
             .await?;
-        if !created {
+        let Some(row) = row else {
             return Ok(Posted {
                 message,
                 conversation,
                 reply_id: None,
                 echo_id: None,
             });
-        }
-        let echo = self
-            .inner
-            .bus
-            .publish(conversation.id, &ChatEvent::Message(message.clone()));
+        };
+        let echo = self.inner.bus.publish(
+            Topic::Conversation(conversation.id),
+            &ChatEvent::Message(message.clone()),
+        );
+        self.inner.publish_row(row);
         let reply_id = (conversation.status == ConversationStatus::Ai).then(|| {
             self.start_turn(Turn {
                 tenant,
@@ -169,7 +178,7 @@ impl Engine {
             });
         };
         // Taken before reading, so whatever is stored after the read is replayed from the stream.
-        let position = self.inner.bus.position(conv.id).await;
+        let position = self.inner.bus.position(Topic::Conversation(conv.id)).await;
         let read = conv.clone();
         let (messages, has_more) = self
             .inner

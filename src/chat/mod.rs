@@ -11,6 +11,7 @@ mod messages;
 pub mod responders;
 mod session;
 mod stream;
+mod team;
 mod turn;
 
 use std::collections::HashMap;
@@ -22,11 +23,12 @@ use tokio_util::task::TaskTracker;
 use self::bus::EventBus;
 use crate::store::{Db, StoreError};
 
-pub use self::handoff::Operator;
+pub use self::handoff::{Operator, Takeover};
 pub use self::messages::{Incoming, MAX_CLIENT_ID, MAX_HISTORY_PAGE, Posted, Transcript};
 pub use self::responders::Responders;
-pub use self::session::{Opened, Opening};
+pub use self::session::{Opened, Opening, TeamNow};
 pub use self::stream::Delivery;
+pub use self::team::Presence;
 
 /// Why the engine refused: each maps to one status and `code` at the HTTP edge.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +74,7 @@ struct Inner {
     turn_locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     turns: TaskTracker,
     shutdown: CancellationToken,
+    team: team::Team,
 }
 
 impl Engine {
@@ -101,6 +104,7 @@ impl Engine {
                 turn_locks: Mutex::new(HashMap::new()),
                 turns: TaskTracker::new(),
                 shutdown,
+                team: team::Team::default(),
             }),
         }
     }

@@ -1,7 +1,9 @@
 //! Opening a visitor's session: the tenant's public key, its allowed origins, the visitor.
 
+use super::event::HandoffState;
 use super::{ChatError, Engine};
-use crate::store::conversations::{self, Conversation, Visitor};
+use crate::store::conversations::{self, Conversation, ConversationStatus, Visitor};
+use crate::store::inbox;
 use crate::store::keys::{self, KeyKind};
 use crate::store::tenants::{self, Tenant};
 use crate::vocab::Locale;
@@ -37,6 +39,20 @@ pub struct Opened {
     /// The page the visitor is on, when it is a web address.
     pub page_url: Option<String>,
     pub locale: Locale,
+    pub team: TeamNow,
+}
+
+/// What the visitor is told of the team when the widget opens.
+#[derive(Debug, Clone)]
+pub struct TeamNow {
+    /// Whether someone from the team has the inbox open.
+    pub online: bool,
+    /// How many minutes the team usually takes to join, once known.
+    pub reply_minutes: Option<u32>,
+    /// The open conversation's handoff: `requested` or `active`, with the operator's name.
+    pub handoff: Option<(HandoffState, Option<String>)>,
+    /// Whether the visitor left an email with the open conversation.
+    pub contact_left: bool,
 }
 
 impl Engine {
@@ -69,17 +85,31 @@ impl Engine {
             })
             .ok_or(ChatError::OriginNotAllowed)?;
         let (tenant_id, key_id) = (tenant.id, key.id.clone());
-        let (visitor, visitor_secret, conversation) = self
+        let (visitor, visitor_secret, conversation, row) = self
             .inner
             .db
             .write(move |c| {
                 let (visitor, secret) =
                     conversations::resolve_visitor(c, tenant_id, visitor.as_deref())?;
                 let conversation = conversations::latest_open(c, &visitor)?;
+                let row = match &conversation {
+                    Some(conv) => Some(inbox::row_of(c, tenant_id, conv.id)?),
+                    None => None,
+                };
                 keys::touch(c, &key_id)?;
-                Ok((visitor, secret, conversation))
+                Ok((visitor, secret, conversation, row))
             })
             .await?;
+        let team = TeamNow {
+            online: self.team_online(tenant_id),
+            reply_minutes: self.usual_wait_minutes(tenant_id).await?,
+            handoff: row.as_ref().and_then(|row| match row.status {
+                ConversationStatus::WaitingHuman => Some((HandoffState::Requested, None)),
+                ConversationStatus::Human => Some((HandoffState::Active, row.assignee.clone())),
+                _ => None,
+            }),
+            contact_left: row.is_some_and(|r| r.contact_email.is_some()),
+        };
         let locale = locale
             .and_then(|l| Locale::from_code(&l))
             .unwrap_or(tenant.locale);
@@ -92,6 +122,7 @@ impl Engine {
             page_url: page_url.filter(|u| u.starts_with("http")),
             locale,
             tenant,
+            team,
         })
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use futures_util::stream::{self, Stream, StreamExt};
 
-use super::bus::{LiveEvents, Subscription};
+use super::bus::{LiveEvents, Subscription, Topic};
 use super::event::{ChatEvent, Envelope, EventKind};
 use super::{ChatError, Engine, Posted};
 use crate::store::conversations::{self, Conversation};
@@ -17,6 +17,8 @@ pub struct Delivery {
     pub id: Option<u64>,
     pub kind: EventKind,
     pub data: Arc<str>,
+    /// The tenant an inbox event belongs to.
+    pub tenant: Option<i64>,
 }
 
 impl Delivery {
@@ -25,14 +27,16 @@ impl Delivery {
             id: Some(envelope.id),
             kind: envelope.kind,
             data: envelope.data.clone(),
+            tenant: envelope.tenant,
         }
     }
 
-    fn unnumbered(event: &ChatEvent) -> Delivery {
+    pub(super) fn unnumbered(event: &ChatEvent) -> Delivery {
         Delivery {
             id: None,
             kind: event.kind(),
             data: event.data().into(),
+            tenant: event.tenant(),
         }
     }
 }
@@ -46,7 +50,11 @@ impl Engine {
         conv: &Conversation,
         last_event_id: Option<u64>,
     ) -> Result<impl Stream<Item = Delivery> + Send + 'static, ChatError> {
-        let sub = self.inner.bus.subscribe(conv.id, last_event_id).await;
+        let sub = self
+            .inner
+            .bus
+            .subscribe(Topic::Conversation(conv.id), last_event_id)
+            .await;
         let mut missed = Vec::new();
         if let (true, Some(last)) = (sub.gap, last_event_id) {
             // The live buffer does not reach back that far (or the server restarted): send what
@@ -80,13 +88,16 @@ impl Engine {
         let sub = self
             .inner
             .bus
-            .subscribe(posted.conversation.id, Some(echo_id - 1))
+            .subscribe(
+                Topic::Conversation(posted.conversation.id),
+                Some(echo_id - 1),
+            )
             .await;
         self.follow(sub, Some(reply_id)).right_stream()
     }
 
     /// The replay and then the live feed, until shutdown, a lag, or the end of `until_reply`.
-    fn follow(
+    pub(super) fn follow(
         &self,
         sub: Subscription,
         until_reply: Option<String>,

@@ -7,13 +7,14 @@ use std::time::Instant;
 
 use futures_util::{FutureExt, StreamExt};
 
+use super::bus::Topic;
 use super::event::{ChatEvent, HandoffState};
 use super::responders::{ReplyPart, Turn, Usage};
 use super::{Engine, Inner};
 use crate::formation::Formation;
 use crate::store::conversations::{self, ConversationStatus, MessageStatus, NewMessage, Role};
 use crate::store::tenants::Tenant;
-use crate::store::usage;
+use crate::store::{audit, inbox, usage};
 use crate::strings;
 use crate::sync::lock;
 use crate::vocab::{Locale, Provider};
@@ -46,8 +47,9 @@ impl Inner {
                 .await;
             if let Err(panic) = answered {
                 tracing::error!(conversation = %conv.public_id, panic = crate::sync::panic_message(&*panic), "the turn panicked");
-                self.bus.publish(conv.id, &typing(false));
-                self.bus.publish(conv.id, &reply_failed(&reply_id, locale));
+                let topic = Topic::Conversation(conv.id);
+                self.bus.publish(topic, &typing(false));
+                self.bus.publish(topic, &reply_failed(&reply_id, locale));
             }
         }
         let mut locks = lock(&self.turn_locks);
@@ -87,7 +89,7 @@ impl Inner {
             .responders
             .for_tenant(&turn.tenant, self.within_budget(&turn.tenant).await);
         let publish = |event: ChatEvent| {
-            self.bus.publish(conv.id, &event);
+            self.bus.publish(Topic::Conversation(conv.id), &event);
         };
         publish(typing(true));
         let mut text = String::new();
@@ -162,7 +164,7 @@ impl Inner {
                     .cost_micros(u.prompt_tokens, u.completion_tokens),
             );
         }
-        let tenant_id = turn.tenant.id;
+        let (tenant_id, slug) = (turn.tenant.id, turn.tenant.slug.clone());
         let stored = {
             let conv = conv.clone();
             self.db
@@ -175,31 +177,45 @@ impl Inner {
                     ) {
                         usage::record(c, tenant_id, m.created_at, p, k, cost)?;
                     }
-                    if handoff {
+                    // Unless a person took it over meanwhile.
+                    let now = conversations::get_for_tenant(c, tenant_id, &conv.public_id)?;
+                    if handoff && now.status == ConversationStatus::Ai {
                         conversations::set_status(
                             c,
                             tenant_id,
                             conv.id,
                             ConversationStatus::WaitingHuman,
                         )?;
+                        audit::record(
+                            c,
+                            audit::Entry {
+                                tenant: Some((tenant_id, &slug)),
+                                actor: "assistant",
+                                action: "conversation.request_handoff",
+                                target: Some(&conv.public_id),
+                                details: serde_json::json!({"from": "ai", "to": "waiting_human"}),
+                            },
+                        )?;
                     }
-                    Ok(m)
+                    Ok((m, inbox::row_of(c, tenant_id, conv.id)?))
                 })
                 .await
         };
         publish(typing(false));
         match (stored, failure) {
-            (Ok(message), None) => {
-                if handoff {
+            (Ok((message, row)), None) => {
+                if handoff && row.status == ConversationStatus::WaitingHuman {
                     publish(ChatEvent::Handoff {
                         state: HandoffState::Requested,
                         operator: None,
+                        reason: None,
                     });
                 }
                 publish(ChatEvent::Done {
                     message_id: reply_id.to_owned(),
                     message,
                 });
+                self.publish_row(row);
             }
             (Ok(_), Some((code, message, retryable))) => publish(ChatEvent::Error {
                 message_id: Some(reply_id.to_owned()),
@@ -219,6 +235,7 @@ fn typing(on: bool) -> ChatEvent {
     ChatEvent::Typing {
         role: Role::Assistant,
         on,
+        name: None,
     }
 }
 

@@ -119,6 +119,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/events", get(widget_api::events))
         .route("/api/v1/products/{id}", get(widget_api::product))
         .route("/api/v1/handoff", post(widget_api::handoff))
+        .route("/api/v1/typing", post(widget_api::typing))
+        .route("/api/v1/contact", post(widget_api::contact))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cors::cors,
@@ -195,6 +197,9 @@ pub async fn serve(
                         state.limits.sweep(Duration::from_secs(120));
                         state.sign_in_backoff.sweep(Duration::from_secs(15 * 60));
                         state.engine.sweep(2 * 60 * 1_000_000);
+                        if let Err(e) = state.engine.expire_waiting(crate::store::now_ms()).await {
+                            tracing::warn!(error = %e, "handing back the waits that ran out failed");
+                        }
                     }
                     () = shutdown.cancelled() => break,
                 }

@@ -22,6 +22,8 @@ use crate::chat::{MAX_CLIENT_ID, MAX_HISTORY_PAGE};
         widget_api::history,
         widget_api::product,
         widget_api::handoff,
+        widget_api::typing,
+        widget_api::contact,
     ),
     components(schemas(ErrorBody)),
     modifiers(&SessionAuth)

@@ -13,7 +13,8 @@ use super::handover::Handover;
 use super::limits::Key;
 use super::session::{ClientIp, WidgetSession};
 use super::sse;
-use crate::chat::{Incoming, Opened, Opening};
+use crate::chat::event::HandoffState;
+use crate::chat::{Incoming, Opened, Opening, TeamNow};
 use crate::formation::Formation;
 use crate::store::catalog;
 use crate::store::conversations::{Conversation, Message, Page};
@@ -53,7 +54,19 @@ pub struct SessionResponse {
     visitor: String,
     /// The visitor's open conversation, if any.
     conversation: Option<String>,
+    /// A person asked for (`requested`) or answering (`active`) in that conversation.
+    handoff: Option<HandoffNow>,
+    /// Whether the visitor left an email with that conversation.
+    contact_left: bool,
     config: WidgetConfig,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HandoffNow {
+    /// `requested` or `active`.
+    state: &'static str,
+    /// The name of the person answering.
+    operator: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -65,6 +78,10 @@ pub struct WidgetConfig {
     locale: String,
     logo_url: Option<String>,
     launcher_text: Option<String>,
+    /// Whether someone from the team has the inbox open now.
+    team_online: bool,
+    /// How many minutes the team usually takes to join a conversation, once known.
+    reply_minutes: Option<u32>,
 }
 
 /// Opens a visitor session for a tenant's public key, from one of the tenant's allowed origins.
@@ -102,6 +119,7 @@ pub async fn create_session(
         origin,
         page_url,
         locale,
+        team,
     } = opened;
     Ok(axum::Json(SessionResponse {
         token: state
@@ -110,12 +128,20 @@ pub async fn create_session(
         expires_in: state.sessions.ttl_secs(),
         visitor: visitor_secret,
         conversation: conversation.map(|c| c.public_id),
-        config: WidgetConfig::of(&tenant, locale),
+        handoff: team.handoff.clone().map(|(state, operator)| HandoffNow {
+            state: match state {
+                HandoffState::Requested => "requested",
+                _ => "active",
+            },
+            operator,
+        }),
+        contact_left: team.contact_left,
+        config: WidgetConfig::of(&tenant, locale, &team),
     }))
 }
 
 impl WidgetConfig {
-    fn of(tenant: &Tenant, locale: Locale) -> WidgetConfig {
+    fn of(tenant: &Tenant, locale: Locale, team: &TeamNow) -> WidgetConfig {
         WidgetConfig {
             title: tenant.name.clone(),
             greeting: tenant
@@ -127,6 +153,8 @@ impl WidgetConfig {
             locale: locale.as_str().into(),
             logo_url: tenant.logo_url.clone(),
             launcher_text: tenant.launcher_text.clone(),
+            team_online: team.online,
+            reply_minutes: team.reply_minutes,
         }
     }
 }
@@ -340,4 +368,48 @@ pub async fn handoff(
             message,
         }),
     ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TypingRequest {
+    conversation: String,
+    /// Whether the visitor is typing now.
+    on: bool,
+}
+
+/// The visitor is typing (or stopped): the team sees it while a person is asked for or answering.
+#[utoipa::path(post, path = "/api/v1/typing", request_body = TypingRequest, security(("session" = [])),
+    responses((status = 204), (status = 404, description = "no such conversation")))]
+pub async fn typing(
+    State(state): State<AppState>,
+    session: WidgetSession,
+    ApiJson(req): ApiJson<TypingRequest>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .engine
+        .visitor_typing(&session.visitor, req.conversation, req.on)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ContactRequest {
+    conversation: String,
+    email: String,
+}
+
+/// The visitor leaves an email for the team, when nobody is there to answer now.
+#[utoipa::path(post, path = "/api/v1/contact", request_body = ContactRequest, security(("session" = [])),
+    responses((status = 204), (status = 404, description = "no such conversation"),
+        (status = 422, description = "not an email address (`invalid_email`)")))]
+pub async fn contact(
+    State(state): State<AppState>,
+    session: WidgetSession,
+    ApiJson(req): ApiJson<ContactRequest>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .engine
+        .leave_contact(&session.visitor, req.conversation, &req.email)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

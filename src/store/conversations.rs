@@ -168,7 +168,9 @@ pub fn set_status(
     let now = now_ms();
     c.prepare_cached(
         "UPDATE conversations SET status = ?1, updated_at = ?2,
-            closed_at = CASE WHEN ?1 = 'closed' THEN ?2 END
+            closed_at = CASE WHEN ?1 = 'closed' THEN ?2 END,
+            waiting_since = CASE WHEN ?1 = 'waiting_human' THEN coalesce(waiting_since, ?2) END,
+            taken_over_at = CASE WHEN ?1 = 'human' AND status != 'human' THEN ?2 ELSE taken_over_at END
          WHERE id = ?3 AND tenant_id = ?4",
     )?
     .execute(params![status.as_str(), now, id, tenant_id])?;

@@ -9,6 +9,7 @@ pub mod backup;
 pub mod catalog;
 pub mod conversation_list;
 pub mod conversations;
+pub mod inbox;
 pub mod kb;
 pub mod keys;
 mod migrations;

@@ -5,6 +5,7 @@ use super::Strings;
 pub const EN: Strings = Strings {
     greeting: "Hi! How can I help you today?",
     handoff_requested: "You asked for a person. A member of the team will join this chat.",
+    nobody_came: "Nobody from the team could join just now. I can go on helping you here — ask for a person again any time.",
     reply_failed: "Sorry, I couldn't finish that answer. Please try again, or ask for a person.",
     shutting_down: "The server is restarting. Please send your message again in a moment.",
     over_budget: "Our assistant cannot answer right now, so I have asked a person from the team to join this chat.",

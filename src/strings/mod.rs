@@ -12,6 +12,8 @@ pub struct Strings {
     pub greeting: &'static str,
     /// The note stored when the visitor asks for a person.
     pub handoff_requested: &'static str,
+    /// The note stored when nobody from the team took over in time.
+    pub nobody_came: &'static str,
     /// A reply that broke off or could not be stored.
     pub reply_failed: &'static str,
     /// A reply cut short because the server is restarting.

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use futures_util::future::{self, BoxFuture, FutureExt};
 use futures_util::stream::{self, BoxStream, Stream, StreamExt};
-use keepstar::chat::bus::{EventBus, InProcessBus, Lagged, Subscription};
+use keepstar::chat::bus::{EventBus, InProcessBus, Lagged, Subscription, Topic};
 use keepstar::chat::event::{ChatEvent, Envelope, EventKind};
 use keepstar::chat::responders::{ReplyPart, Responder, ResponderError, Turn};
-use keepstar::chat::{ChatError, Delivery, Engine, Incoming, Operator, Posted, Responders};
+use keepstar::chat::{
+    ChatError, Delivery, Engine, Incoming, Operator, Posted, Responders, Takeover,
+};
 use keepstar::store::conversations::{self, ConversationStatus, Page, Role, Visitor};
 use keepstar::store::tenants::{self, Tenant, TenantPatch};
 use keepstar::store::{Db, OnOpen};
@@ -240,7 +242,7 @@ async fn a_person_takes_over_answers_and_hands_back() {
     until(&mut events, EventKind::Done, |_| true).await;
 
     let taken = engine
-        .take_over(&tenant, conv.clone(), anna())
+        .take_over(&tenant, conv.clone(), anna(), Takeover::Ask)
         .await
         .unwrap();
     assert_eq!(taken.status, ConversationStatus::Human);
@@ -254,7 +256,13 @@ async fn a_person_takes_over_answers_and_hands_back() {
         "no responder runs while a person has it"
     );
     let reply = engine
-        .reply_as_operator(&tenant, conv.clone(), anna(), "  Yes, Anna here.  ")
+        .reply_as_operator(
+            &tenant,
+            conv.clone(),
+            anna(),
+            "  Yes, Anna here.  ",
+            Takeover::Ask,
+        )
         .await
         .unwrap();
     assert_eq!(reply.role, Role::Operator);
@@ -321,24 +329,25 @@ async fn a_person_takes_over_answers_and_hands_back() {
 }
 
 /// An event bus of the tests' own, as plain as one can be: every event kept in one list, live
-/// ones over a broadcast channel, ids counting up from 1.
+/// ones over a broadcast channel, ids counting up from 1 in each topic.
 struct PlainBus {
-    sent: Mutex<Vec<(i64, Arc<Envelope>)>>,
-    live: broadcast::Sender<(i64, Arc<Envelope>)>,
+    sent: Mutex<Vec<(Topic, Arc<Envelope>)>>,
+    live: broadcast::Sender<(Topic, Arc<Envelope>)>,
 }
 
 impl EventBus for PlainBus {
-    fn publish(&self, conversation: i64, event: &ChatEvent) -> Arc<Envelope> {
+    fn publish(&self, topic: Topic, event: &ChatEvent) -> Arc<Envelope> {
         let mut sent = self.sent.lock().unwrap();
-        let envelope = Arc::new(Envelope::new(sent.len() as u64 + 1, event));
-        sent.push((conversation, envelope.clone()));
-        let _ = self.live.send((conversation, envelope.clone()));
+        let id = sent.iter().filter(|(t, _)| *t == topic).count() as u64 + 1;
+        let envelope = Arc::new(Envelope::new(id, event));
+        sent.push((topic, envelope.clone()));
+        let _ = self.live.send((topic, envelope.clone()));
         envelope
     }
 
     fn subscribe(
         &self,
-        conversation: i64,
+        conversation: Topic,
         last_event_id: Option<u64>,
     ) -> BoxFuture<'static, Subscription> {
         let sent = self.sent.lock().unwrap();
@@ -366,7 +375,7 @@ impl EventBus for PlainBus {
         .boxed()
     }
 
-    fn position(&self, conversation: i64) -> BoxFuture<'static, u64> {
+    fn position(&self, conversation: Topic) -> BoxFuture<'static, u64> {
         let sent = self.sent.lock().unwrap();
         let last = sent.iter().rev().find(|(c, _)| *c == conversation);
         future::ready(last.map_or(0, |(_, e)| e.id)).boxed()

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use futures_util::stream::{self, BoxStream, StreamExt};
-use keepstar::chat::bus::{EventBus, InProcessBus, Subscription};
+use keepstar::chat::bus::{EventBus, InProcessBus, Subscription, Topic};
 use keepstar::chat::event::{ChatEvent, Envelope};
 use keepstar::chat::responders::{ReplyPart, Responder, ResponderError, Turn};
 use keepstar::chat::{Engine, Responders};
@@ -28,15 +28,15 @@ const TURN_PANIC: &str = "test responder panicked";
 struct PanickingBus(InProcessBus);
 
 impl EventBus for PanickingBus {
-    fn publish(&self, conversation: i64, event: &ChatEvent) -> Arc<Envelope> {
-        self.0.publish(conversation, event)
+    fn publish(&self, topic: Topic, event: &ChatEvent) -> Arc<Envelope> {
+        self.0.publish(topic, event)
     }
-    fn subscribe(&self, conversation: i64, last: Option<u64>) -> BoxFuture<'static, Subscription> {
+    fn subscribe(&self, topic: Topic, last: Option<u64>) -> BoxFuture<'static, Subscription> {
         assert_ne!(last, Some(PANIC_AT), "{BUS_PANIC}");
-        self.0.subscribe(conversation, last)
+        self.0.subscribe(topic, last)
     }
-    fn position(&self, conversation: i64) -> BoxFuture<'static, u64> {
-        self.0.position(conversation)
+    fn position(&self, topic: Topic) -> BoxFuture<'static, u64> {
+        self.0.position(topic)
     }
     fn sweep(&self, idle_us: u64) {
         self.0.sweep(idle_us);
