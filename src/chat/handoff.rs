@@ -374,10 +374,7 @@ fn taken_by(c: &Connection, holder: i64) -> ChatError {
     let name = admins::get(c, holder)
         .map(|u| u.display_name().to_owned())
         .unwrap_or_default();
-    ChatError::Conflict {
-        code: "taken",
-        message: format!("{name} is answering this conversation."),
-    }
+    ChatError::Taken { by: name }
 }
 
 /// `ended` for the visitor, when a person was part of the conversation (asked for or answering).

@@ -44,6 +44,9 @@ pub enum ChatError {
     /// The conversation is not in a state that allows this.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Another member of the team is answering the conversation.
+    #[error("{by} is answering this conversation.")]
+    Taken { by: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

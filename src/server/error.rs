@@ -159,6 +159,9 @@ impl From<ChatError> for ApiError {
             ChatError::Conflict { code, message } => {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }
+            taken @ ChatError::Taken { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "taken", taken.to_string())
+            }
             ChatError::Store(e) => e.into(),
         }
     }

@@ -138,6 +138,15 @@ pub fn get_for_tenant(c: &Connection, tenant_id: i64, public_id: &str) -> Result
     .ok_or_else(|| StoreError::NotFound("conversation".into()))
 }
 
+/// The conversation `public_id` if it belongs to one of `tenants`; `NotFound` otherwise.
+pub fn get_in(c: &Connection, tenants: &[i64], public_id: &str) -> Result<Conversation> {
+    c.prepare_cached(&format!("{CONVERSATION} WHERE public_id = ?1"))?
+        .query_row(params![public_id], conversation)
+        .optional()?
+        .filter(|conv| tenants.contains(&conv.tenant_id))
+        .ok_or_else(|| StoreError::NotFound("conversation".into()))
+}
+
 /// The visitor's most recent conversation that is not closed.
 pub fn latest_open(c: &Connection, v: &Visitor) -> Result<Option<Conversation>> {
     Ok(c.prepare_cached(&format!(

@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::super::AppState;
 use super::super::error::ApiError;
 use crate::accounts::{self, ABSOLUTE_LIFETIME_MS};
+use crate::chat::Operator;
 use crate::store::admins::{AdminSession, AdminUser};
+use crate::store::conversations::{self, Conversation};
 use crate::store::tenants::{self, Tenant};
 use crate::vocab::Role;
 
@@ -144,5 +146,35 @@ impl Admin {
     /// Who the audit log says did it.
     pub fn actor(&self) -> String {
         format!("admin:{}", self.user.email)
+    }
+
+    /// The member as they act in a conversation.
+    pub fn operator(&self) -> Operator {
+        Operator {
+            user_id: Some(self.user.id),
+            name: self.user.display_name().to_owned(),
+            actor: self.actor(),
+        }
+    }
+
+    /// The conversation `public_id` of one of the member's tenants, and that tenant; 404 for
+    /// any other, as for one that does not exist.
+    pub async fn conversation(
+        &self,
+        state: &AppState,
+        public_id: &str,
+    ) -> Result<(Tenant, Conversation), ApiError> {
+        let tenants = self.tenants(state).await?;
+        let ids: Vec<i64> = tenants.iter().map(|t| t.id).collect();
+        let public_id = public_id.to_owned();
+        let conv = state
+            .db
+            .read(move |c| conversations::get_in(c, &ids, &public_id))
+            .await?;
+        let tenant = tenants
+            .into_iter()
+            .find(|t| t.id == conv.tenant_id)
+            .ok_or_else(|| ApiError::not_found("conversation"))?;
+        Ok((tenant, conv))
     }
 }

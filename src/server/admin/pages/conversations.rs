@@ -14,6 +14,7 @@ use super::super::auth::Admin;
 use super::super::text::{Lang, Talk, Text};
 use super::super::{Me, css_version, render};
 use super::charts::DAY_MS;
+use super::inbox::{Draft, Panel};
 use crate::formation::{self, Body, Formation, QuickReply};
 use crate::store::conversation_list::{self, Cursor, Filter, Header, Listed, Said};
 use crate::store::conversations::{ConversationStatus, MessageStatus, Role};
@@ -402,6 +403,7 @@ struct TranscriptPage {
     handed_over: Option<When>,
     said: Vec<SaidView>,
     truncated: bool,
+    panel: Panel,
 }
 
 pub async fn transcript(
@@ -410,23 +412,32 @@ pub async fn transcript(
     lang: Lang,
     Path(public_id): Path<String>,
 ) -> Result<Response, ApiError> {
+    page(&state, &admin, lang, &public_id, Draft::default()).await
+}
+
+/// The conversation's page: its transcript, and the team's panel with `draft` in its forms.
+pub async fn page(
+    state: &AppState,
+    admin: &Admin,
+    lang: Lang,
+    public_id: &str,
+    draft: Draft,
+) -> Result<Response, ApiError> {
     let t = lang.text();
     let c = t.talk;
-    let tenants = admin.tenants(&state).await?;
-    let ids: Vec<i64> = tenants.iter().map(|t| t.id).collect();
+    let (tenant, conv) = admin.conversation(state, public_id).await?;
+    let panel = Panel::of(state, admin, t.live, (&tenant, &conv), draft).await?;
+    let ids = vec![tenant.id];
+    let public_id = public_id.to_owned();
     let (header, said): (Header, Vec<Said>) = state
         .db
         .read(move |db| conversation_list::transcript(db, &ids, &public_id))
         .await?;
-    let tenant = tenants
-        .iter()
-        .find(|t| t.id == header.tenant_id)
-        .ok_or_else(|| ApiError::not_found("conversation"))?;
     let truncated = said.len() as i64 >= conversation_list::TRANSCRIPT_LIMIT;
     render(&TranscriptPage {
         t,
         c,
-        me: Some(Me::from(&admin)),
+        me: Some(Me::from(admin)),
         page: "conversations",
         css_version: css_version(),
         tenant_slug: tenant.slug.clone(),
@@ -446,5 +457,6 @@ pub async fn transcript(
         public_id: header.public_id,
         said: said.into_iter().map(|s| said_view(c, s)).collect(),
         truncated,
+        panel,
     })
 }

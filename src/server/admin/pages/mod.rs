@@ -3,9 +3,11 @@
 mod account;
 mod analytics;
 mod audit;
+mod canned;
 mod catalog;
 mod charts;
 mod conversations;
+mod inbox;
 mod keys;
 mod overview;
 mod sign_in;
@@ -57,6 +59,39 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/admin/conversations/{public_id}",
             get(conversations::transcript),
+        )
+        .route("/admin/inbox", get(inbox::list))
+        .route(
+            "/admin/tenants/{slug}/canned",
+            get(canned::page).post(canned::save),
+        )
+        .route(
+            "/admin/tenants/{slug}/canned/{id}/remove",
+            post(canned::remove),
+        )
+        .route("/admin/inbox/events", get(inbox::events))
+        .route(
+            "/admin/conversations/{public_id}/events",
+            get(inbox::conversation_events),
+        )
+        .route(
+            "/admin/conversations/{public_id}/take-over",
+            post(inbox::take_over),
+        )
+        .route("/admin/conversations/{public_id}/reply", post(inbox::reply))
+        .route("/admin/conversations/{public_id}/notes", post(inbox::note))
+        .route(
+            "/admin/conversations/{public_id}/hand-back",
+            post(inbox::hand_back),
+        )
+        .route("/admin/conversations/{public_id}/close", post(inbox::close))
+        .route(
+            "/admin/conversations/{public_id}/assign",
+            post(inbox::assign),
+        )
+        .route(
+            "/admin/conversations/{public_id}/typing",
+            post(inbox::typing),
         )
         .route("/admin/analytics", get(analytics::index))
         .route("/admin/analytics/{slug}", get(analytics::tenant))
