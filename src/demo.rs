@@ -50,8 +50,8 @@ pub async fn admin_link(db: &Db, public_url: &str) -> Result<String, AccountErro
 /// URL as an allowed origin); leaves existing ones as they are.
 pub async fn ensure(db: &Db, public_url: &str) -> Result<(), StoreError> {
     let site = url::Url::parse(public_url).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let origin =
-        AllowedOrigin::parse(&site.origin().ascii_serialization()).map_err(StoreError::Invalid)?;
+    let origin = AllowedOrigin::parse(&site.origin().ascii_serialization())
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
     for (slug, name, locale, suffix) in [
         (TENANT, "Trailhead & Brew", Locale::En, "en"),
         (TENANT_RU, "Тропа и кофе", Locale::Ru, "ru"),

@@ -3,6 +3,8 @@
 //! Amounts are always integers in the currency's minor unit (cents, kopecks; yen have none), so no
 //! float ever reaches the database or a price comparison.
 
+use std::fmt;
+
 use crate::vocab::Locale;
 
 /// The largest price a catalog may state, in major units (a trillion).
@@ -35,17 +37,74 @@ pub fn exponent(currency: &str) -> u32 {
 ///
 /// Surrounding whitespace is ignored; trailing zeros past the currency's exponent are accepted
 /// ("12990.00" for JPY) because they lose nothing.
-pub fn parse_major(text: &str, currency: &str) -> Result<i64, String> {
+pub fn parse_major(text: &str, currency: &str) -> Result<i64, BadPrice> {
     parse_amount(text, currency, "price")
 }
 
+/// A price as written that cannot be read; it reads (`Display`) as the CLI's sentence:
+/// `invalid price "12,99": use digits and '.' (e.g. 49.90)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadPrice {
+    /// The field's name, as a catalog file names it (`price`, `compare_at`).
+    pub field: &'static str,
+    /// The text as written, trimmed and shortened when long.
+    pub text: String,
+    pub why: PriceProblem,
+}
+
+/// What is wrong with a written price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PriceProblem {
+    /// Not plain digits with at most one '.'; `example` is a price the currency can have.
+    Syntax {
+        example: &'static str,
+    },
+    Negative,
+    /// More digits after the '.' than the currency has (`exponent` 0: it has no minor units).
+    TooPrecise {
+        currency: String,
+        exponent: u32,
+    },
+    /// Above [`MAX_MAJOR`].
+    TooLarge,
+}
+
+impl fmt::Display for BadPrice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {} {:?}: ", self.field, self.text)?;
+        match &self.why {
+            PriceProblem::Syntax { example } => write!(f, "use digits and '.' (e.g. {example})"),
+            PriceProblem::Negative => f.write_str("a price cannot be negative"),
+            PriceProblem::TooPrecise {
+                currency,
+                exponent: 0,
+            } => write!(f, "{currency} has no minor units; use a whole number"),
+            PriceProblem::TooPrecise { currency, exponent } => {
+                write!(
+                    f,
+                    "{currency} allows at most {exponent} digits after the '.'"
+                )
+            }
+            PriceProblem::TooLarge => write!(f, "the largest price allowed is {MAX_MAJOR}"),
+        }
+    }
+}
+
 /// [`parse_major`] with the field's name in the error ("invalid compare_at …").
-pub(crate) fn parse_amount(text: &str, currency: &str, field: &str) -> Result<i64, String> {
+pub(crate) fn parse_amount(
+    text: &str,
+    currency: &str,
+    field: &'static str,
+) -> Result<i64, BadPrice> {
     let exp = exponent(currency);
     let t = text.trim();
-    let invalid = |why: String| format!("invalid {field} {}: {why}", quote(t));
+    let invalid = |why| BadPrice {
+        field,
+        text: shorten(t),
+        why,
+    };
     let example = if exp == 0 { "12990" } else { "49.90" };
-    let syntax = || invalid(format!("use digits and '.' (e.g. {example})"));
+    let syntax = || invalid(PriceProblem::Syntax { example });
 
     let (negative, unsigned) = match t.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -60,18 +119,16 @@ pub(crate) fn parse_amount(text: &str, currency: &str, field: &str) -> Result<i6
         return Err(syntax());
     }
     if negative {
-        return Err(invalid("a price cannot be negative".into()));
+        return Err(invalid(PriceProblem::Negative));
     }
     let frac = frac.unwrap_or("").trim_end_matches('0');
     if frac.len() > exp as usize {
-        let currency = currency.trim().to_ascii_uppercase();
-        return Err(invalid(if exp == 0 {
-            format!("{currency} has no minor units; use a whole number")
-        } else {
-            format!("{currency} allows at most {exp} digits after the '.'")
+        return Err(invalid(PriceProblem::TooPrecise {
+            currency: currency.trim().to_ascii_uppercase(),
+            exponent: exp,
         }));
     }
-    let too_large = || invalid(format!("the largest price allowed is {MAX_MAJOR}"));
+    let too_large = || invalid(PriceProblem::TooLarge);
     let int = int.trim_start_matches('0');
     // 13 digits hold MAX_MAJOR; anything longer is too large, and parsing it could overflow.
     if int.len() > 13 {
@@ -183,20 +240,25 @@ fn to_number(digits: &str) -> i64 {
     })
 }
 
-/// The value as a quoted string for an error, shortened when long.
-fn quote(text: &str) -> String {
+/// The value for an error, shortened when long.
+fn shorten(text: &str) -> String {
     const LIMIT: usize = 40;
     if text.chars().count() > LIMIT {
         let head: String = text.chars().take(LIMIT).collect();
-        format!("{:?}", format!("{head}…"))
+        format!("{head}…")
     } else {
-        format!("{text:?}")
+        text.to_owned()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The error as the CLI writes it.
+    fn sentence(parsed: Result<i64, BadPrice>) -> Result<i64, String> {
+        parsed.map_err(|e| e.to_string())
+    }
 
     #[test]
     fn exponent_follows_iso_4217() {
@@ -239,30 +301,31 @@ mod tests {
     #[test]
     fn rejects_malformed_prices_with_a_sentence() {
         assert_eq!(
-            parse_major("12,99", "USD"),
+            sentence(parse_major("12,99", "USD")),
             Err("invalid price \"12,99\": use digits and '.' (e.g. 49.90)".into())
         );
         for bad in [
             "", "1e5", "NaN", "inf", "12 990", "$12", "+5", ".5", "5.", "1.2.3", "١٢",
         ] {
-            let err = parse_major(bad, "USD").unwrap_err();
+            let err = parse_major(bad, "USD").unwrap_err().to_string();
             assert!(err.contains("use digits and '.'"), "{bad}: {err}");
         }
         assert_eq!(
-            parse_major("-1", "USD"),
+            sentence(parse_major("-1", "USD")),
             Err("invalid price \"-1\": a price cannot be negative".into())
         );
         assert_eq!(
-            parse_major("1.234", "USD"),
+            sentence(parse_major("1.234", "USD")),
             Err("invalid price \"1.234\": USD allows at most 2 digits after the '.'".into())
         );
         assert_eq!(
-            parse_major("12990.5", "JPY"),
+            sentence(parse_major("12990.5", "JPY")),
             Err("invalid price \"12990.5\": JPY has no minor units; use a whole number".into())
         );
         assert!(
             parse_major("1x", "JPY")
                 .unwrap_err()
+                .to_string()
                 .contains("(e.g. 12990)")
         );
     }
@@ -285,12 +348,15 @@ mod tests {
             "99999999999999999999999999999",
         ] {
             assert!(
-                parse_major(big, "USD").unwrap_err().contains(too_large),
+                parse_major(big, "USD")
+                    .unwrap_err()
+                    .to_string()
+                    .contains(too_large),
                 "{big}"
             );
         }
         let huge = "9".repeat(5000);
-        let err = parse_major(&huge, "USD").unwrap_err();
+        let err = parse_major(&huge, "USD").unwrap_err().to_string();
         assert!(
             err.len() < 200,
             "long input is shortened in the message: {err}"
@@ -300,7 +366,7 @@ mod tests {
     #[test]
     fn field_name_appears_in_the_error() {
         assert_eq!(
-            parse_amount("abc", "USD", "compare_at"),
+            sentence(parse_amount("abc", "USD", "compare_at")),
             Err("invalid compare_at \"abc\": use digits and '.' (e.g. 49.90)".into())
         );
     }

@@ -8,39 +8,82 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct AllowedOrigin(String);
 
+/// What an admin typed that is not an origin; it reads (`Display`) as the CLI's sentence:
+/// `invalid origin "shop.example": expected scheme://host, e.g. https://shop.example`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadOrigin {
+    pub input: String,
+    pub why: OriginProblem,
+}
+
+/// What is wrong with a typed origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OriginProblem {
+    NoScheme,
+    /// A scheme other than http or https.
+    Scheme,
+    /// A path, query, fragment, credentials or a `*` past the start.
+    NotBare,
+    /// The host or port, as the URL parser found them.
+    Url(url::ParseError),
+    /// A wildcard over an IP address or nothing.
+    WildcardHost,
+    /// A wildcard over a single label (`*.com`).
+    WildcardTooWide,
+}
+
+impl fmt::Display for BadOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid origin {:?}: ", self.input)?;
+        match &self.why {
+            OriginProblem::NoScheme => {
+                f.write_str("expected scheme://host, e.g. https://shop.example")
+            }
+            OriginProblem::Scheme => f.write_str("the scheme must be http or https"),
+            OriginProblem::NotBare => {
+                f.write_str("an origin has no path, query, credentials or inner wildcard")
+            }
+            OriginProblem::Url(e) => write!(f, "{e}"),
+            OriginProblem::WildcardHost => f.write_str("a wildcard needs a domain after '*.'"),
+            OriginProblem::WildcardTooWide => {
+                f.write_str("a wildcard must cover a registrable domain, e.g. *.shop.example")
+            }
+        }
+    }
+}
+
 impl AllowedOrigin {
     /// Parses `https://shop.example`, `http://localhost:3000` or `https://*.shop.example`.
-    pub fn parse(input: &str) -> Result<AllowedOrigin, String> {
-        let bad = |why: &str| format!("invalid origin {input:?}: {why}");
+    pub fn parse(input: &str) -> Result<AllowedOrigin, BadOrigin> {
+        let bad = |why| BadOrigin {
+            input: input.to_owned(),
+            why,
+        };
         let trimmed = input.trim().trim_end_matches('/');
         let (scheme, rest) = trimmed
             .split_once("://")
-            .ok_or_else(|| bad("expected scheme://host, e.g. https://shop.example"))?;
+            .ok_or_else(|| bad(OriginProblem::NoScheme))?;
         let scheme = scheme.to_ascii_lowercase();
         if scheme != "http" && scheme != "https" {
-            return Err(bad("the scheme must be http or https"));
+            return Err(bad(OriginProblem::Scheme));
         }
         let (wildcard, host_port) = match rest.strip_prefix("*.") {
             Some(r) => (true, r),
             None => (false, rest),
         };
         if host_port.contains(['/', '?', '#', '@', '*']) {
-            return Err(bad(
-                "an origin has no path, query, credentials or inner wildcard",
-            ));
+            return Err(bad(OriginProblem::NotBare));
         }
-        let url =
-            url::Url::parse(&format!("{scheme}://{host_port}")).map_err(|e| bad(&e.to_string()))?;
+        let url = url::Url::parse(&format!("{scheme}://{host_port}"))
+            .map_err(|e| bad(OriginProblem::Url(e)))?;
         let host = match url.host() {
             Some(url::Host::Domain(d)) => d.to_string(),
             Some(url::Host::Ipv4(ip)) if !wildcard => ip.to_string(),
             Some(url::Host::Ipv6(ip)) if !wildcard => format!("[{ip}]"),
-            _ => return Err(bad("a wildcard needs a domain after '*.'")),
+            _ => return Err(bad(OriginProblem::WildcardHost)),
         };
         if wildcard && !host.contains('.') {
-            return Err(bad(
-                "a wildcard must cover a registrable domain, e.g. *.shop.example",
-            ));
+            return Err(bad(OriginProblem::WildcardTooWide));
         }
         let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
         let star = if wildcard { "*." } else { "" };
@@ -71,8 +114,8 @@ impl AllowedOrigin {
 }
 
 impl TryFrom<String> for AllowedOrigin {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = BadOrigin;
+    fn try_from(s: String) -> Result<Self, BadOrigin> {
         AllowedOrigin::parse(&s)
     }
 }

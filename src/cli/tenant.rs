@@ -131,11 +131,12 @@ pub struct SetArgs {
     retention_days: Option<String>,
 }
 
-/// An amount such as `0.00015` in millionths; `""` clears it.
-fn micros(what: &str, v: Option<String>) -> Result<Option<Option<i64>>, StoreError> {
+/// An amount such as `0.00015` in millionths, for the `TenantPatch` field `field`; `""` clears it.
+fn micros(field: &'static str, v: Option<String>) -> Result<Option<Option<i64>>, StoreError> {
     clearable(v)
-        .map(|v| v.map(|s| tenants::parse_amount(what, &s)).transpose())
+        .map(|v| v.map(|s| tenants::parse_amount(field, &s)).transpose())
         .transpose()
+        .map_err(StoreError::from)
 }
 
 /// `Some("")` clears an optional setting.
@@ -211,9 +212,9 @@ impl SetArgs {
         patch.max_tokens = number("max tokens", self.max_tokens)?;
         patch.rate_limit_per_minute = number("rate limit", self.rate_limit)?;
         patch.retention_days = number("retention days", self.retention_days)?;
-        patch.price_prompt_micros = micros("prompt price", self.price_prompt)?;
-        patch.price_completion_micros = micros("completion price", self.price_completion)?;
-        patch.monthly_budget_micros = micros("monthly budget", self.monthly_budget)?;
+        patch.price_prompt_micros = micros("price_prompt_micros", self.price_prompt)?;
+        patch.price_completion_micros = micros("price_completion_micros", self.price_completion)?;
+        patch.monthly_budget_micros = micros("monthly_budget_micros", self.monthly_budget)?;
         patch.over_budget = self.over_budget;
         if self.forget_api_key {
             patch.api_key_sealed = Some(None);

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::Map;
 
 use super::record::{Cell, Record, amount, attribute, rating, text};
-use super::{Errors, quote};
+use super::{Errors, Problem, clip};
 use crate::store::catalog::{Field, ProductFields, ProductRow};
 
 /// The field a file's key or column names: trimmed, and in any case.
@@ -18,7 +18,7 @@ pub(super) fn known_field(key: &str) -> Option<Field> {
 }
 
 /// A record's problems, each with the field it is about (`None`: an attribute or the record).
-pub(super) type Problems = Vec<(Option<Field>, String)>;
+pub(super) type Problems = Vec<(Option<Field>, Problem)>;
 
 /// Validates one record; every problem goes to `errors` with the record's line.
 pub(super) fn product(
@@ -52,16 +52,16 @@ pub(super) fn fields(
     for (key, cell) in record.fields {
         match known_field(&key) {
             Some(field) if known.iter().any(|(f, _)| *f == field) => {
-                problems.push((Some(field), format!("{} is given twice", field.name())));
+                problems.push((Some(field), Problem::GivenTwice(field)));
             }
             Some(field) => known.push((field, cell)),
-            None if key.is_empty() => problems.push((None, "a key has no name".to_string())),
+            None if key.is_empty() => problems.push((None, Problem::UnnamedKey)),
             None => match attribute(&key, cell) {
                 Ok(Some(value)) => {
                     attributes.insert(key, value);
                 }
                 Ok(None) => {}
-                Err(message) => problems.push((None, message)),
+                Err(problem) => problems.push((None, problem)),
             },
         }
     }
@@ -72,13 +72,7 @@ pub(super) fn fields(
 
     let sku = match text(take(Field::Sku), Field::Sku) {
         Ok(Some(sku)) if sku.chars().any(char::is_control) => {
-            problems.push((
-                Some(Field::Sku),
-                format!(
-                    "sku {} contains a line break or control character",
-                    quote(&sku)
-                ),
-            ));
+            problems.push((Some(Field::Sku), Problem::ControlInSku(clip(&sku))));
             None
         }
         Ok(Some(sku)) => match too_long(&sku, Field::Sku) {
@@ -89,7 +83,7 @@ pub(super) fn fields(
             None => Some(sku),
         },
         Ok(None) => {
-            problems.push((Some(Field::Sku), "missing sku".to_string()));
+            problems.push((Some(Field::Sku), Problem::Missing(Field::Sku)));
             None
         }
         Err(problem) => {
@@ -99,9 +93,12 @@ pub(super) fn fields(
     };
     if let Some(sku) = &sku {
         match first_lines.get(sku) {
-            Some(first) => problems.push((
+            Some(&first) => problems.push((
                 Some(Field::Sku),
-                format!("duplicate sku {} (first on line {first})", quote(sku)),
+                Problem::DuplicateSku {
+                    sku: clip(sku),
+                    first,
+                },
             )),
             None => {
                 first_lines.insert(sku.clone(), line);
@@ -117,7 +114,7 @@ pub(super) fn fields(
             title
         }
         Ok(None) => {
-            problems.push((Some(Field::Title), "missing title".to_string()));
+            problems.push((Some(Field::Title), Problem::Missing(Field::Title)));
             String::new()
         }
         Err(problem) => {
@@ -137,52 +134,40 @@ pub(super) fn fields(
             if upper.len() == 3 && upper.bytes().all(|b| b.is_ascii_uppercase()) {
                 upper
             } else {
-                problems.push((
-                    Some(Field::Currency),
-                    format!(
-                        "invalid currency {}: use a 3-letter ISO 4217 code (e.g. USD)",
-                        quote(&code)
-                    ),
-                ));
+                problems.push((Some(Field::Currency), Problem::Currency(clip(&code))));
                 default_currency.to_string()
             }
         }
         None => default_currency.to_string(),
     };
-    let price = amount(take(Field::Price), &currency, "price").unwrap_or_else(|p| {
+    let price = amount(take(Field::Price), &currency, Field::Price).unwrap_or_else(|p| {
         problems.push((Some(Field::Price), p));
         None
     });
-    let compare_at = amount(take(Field::CompareAt), &currency, "compare_at").unwrap_or_else(|p| {
-        problems.push((Some(Field::CompareAt), p));
-        None
-    });
+    let compare_at =
+        amount(take(Field::CompareAt), &currency, Field::CompareAt).unwrap_or_else(|p| {
+            problems.push((Some(Field::CompareAt), p));
+            None
+        });
 
     let url = optional_text(take(Field::Url), Field::Url, &mut problems).and_then(|url| {
         let web = web_url(&url);
         if web.is_none() {
-            problems.push((
-                Some(Field::Url),
-                format!("invalid url {}: use an absolute http(s) URL", quote(&url)),
-            ));
+            problems.push((Some(Field::Url), Problem::Url(clip(&url))));
         }
         web
     });
-    let image =
-        optional_text(take(Field::Image), Field::Image, &mut problems).and_then(|image| {
-            let valid = if image.starts_with('/') {
-                site_path(&image).then_some(image.clone())
-            } else {
-                web_url(&image)
-            };
-            if valid.is_none() {
-                problems.push((Some(Field::Image), format!(
-                "invalid image {}: use an absolute http(s) URL or a path starting with \"/\"",
-                quote(&image)
-            )));
-            }
-            valid
-        });
+    let image = optional_text(take(Field::Image), Field::Image, &mut problems).and_then(|image| {
+        let valid = if image.starts_with('/') {
+            site_path(&image).then_some(image.clone())
+        } else {
+            web_url(&image)
+        };
+        if valid.is_none() {
+            problems.push((Some(Field::Image), Problem::Image(clip(&image))));
+        }
+        valid
+    });
     let category = optional_text(take(Field::Category), Field::Category, &mut problems);
     let brand = optional_text(take(Field::Brand), Field::Brand, &mut problems);
     let rating = rating(take(Field::Rating)).unwrap_or_else(|p| {
@@ -217,15 +202,14 @@ fn optional_text(cell: Option<Cell>, field: Field, problems: &mut Problems) -> O
 }
 
 /// A problem when `value` is longer than `field` may be.
-fn too_long(value: &str, field: Field) -> Option<String> {
+fn too_long(value: &str, field: Field) -> Option<Problem> {
     let limit = field.max_chars()?;
     let chars = value.chars().count();
-    (chars > limit).then(|| {
-        format!(
-            "{} {} is too long: {chars} characters (at most {limit})",
-            field.name(),
-            quote(value)
-        )
+    (chars > limit).then(|| Problem::TooLong {
+        field,
+        value: clip(value),
+        chars,
+        limit,
     })
 }
 

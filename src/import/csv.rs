@@ -3,7 +3,7 @@
 
 use super::catalog::known_field;
 use super::record::{Cell, Record};
-use super::{Errors, quote, shorten};
+use super::{Errors, Problem, clip, shorten};
 use crate::store::catalog::Field;
 
 /// A CSV file's header and its records.
@@ -35,7 +35,7 @@ pub(super) fn read_table(content: &str, errors: &mut Errors) -> Option<Table> {
             Ok(record) => record,
             Err(e) => {
                 let line = e.position().map_or(1, |p| lines.record_line(p.byte()));
-                errors.add(line, format!("unreadable CSV: {e}"));
+                errors.add(line, Problem::UnreadableCsv(e.to_string()));
                 break;
             }
         };
@@ -53,11 +53,10 @@ pub(super) fn read_table(content: &str, errors: &mut Errors) -> Option<Table> {
         if cells.len() != names.len() && !extra_empty {
             errors.add(
                 line,
-                format!(
-                    "expected {} fields as in the header, found {} (a value with a comma must be in double quotes)",
-                    names.len(),
-                    cells.len()
-                ),
+                Problem::FieldCount {
+                    expected: names.len(),
+                    found: cells.len(),
+                },
             );
             continue;
         }
@@ -133,10 +132,7 @@ pub(super) fn records(content: &str, errors: &mut Errors) -> Vec<Record> {
     for name in names.iter().filter(|n| !n.is_empty()) {
         let key = known_field(name).map_or_else(|| name.clone(), |f| f.name().to_string());
         if seen.contains(&key) {
-            errors.add(
-                table.header_line,
-                format!("column {} appears twice in the header", quote(name)),
-            );
+            errors.add(table.header_line, Problem::ColumnTwice(clip(name)));
             header_ok = false;
         }
         seen.push(key);
@@ -147,14 +143,12 @@ pub(super) fn records(content: &str, errors: &mut Errors) -> Vec<Record> {
         .filter(|name| !seen.iter().any(|s| s == name))
         .collect();
     if !missing.is_empty() {
-        let missing: Vec<String> = missing.iter().map(|m| format!("{m:?}")).collect();
         errors.add(
             table.header_line,
-            format!(
-                "the header has no {} column; the first line must name the columns, e.g. sku,title,price (found: {})",
-                missing.join(" or "),
-                shorten(&names.join(", "), 80)
-            ),
+            Problem::NoColumns {
+                missing,
+                found: shorten(&names.join(", "), 80),
+            },
         );
         header_ok = false;
     }
@@ -177,11 +171,10 @@ pub(super) fn records(content: &str, errors: &mut Errors) -> Vec<Record> {
                 _ => {
                     errors.add(
                         line,
-                        format!(
-                            "column {} has the value {} but no name in the header",
-                            i + 1,
-                            quote(cell)
-                        ),
+                        Problem::UnnamedColumn {
+                            column: i + 1,
+                            value: clip(cell),
+                        },
                     );
                     ok = false;
                 }

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::Errors;
-use super::record::{Cell, Record, kind};
+use super::record::{Cell, Record};
+use super::{Errors, JsonKind, Problem};
 
 /// Catalog records from a JSON array, each with the line its object starts on.
 pub(super) fn array_records(content: &str, errors: &mut Errors) -> Vec<Record> {
@@ -16,13 +16,7 @@ pub(super) fn array_records(content: &str, errors: &mut Errors) -> Vec<Record> {
         }
     };
     let Value::Array(items) = value else {
-        errors.add(
-            1,
-            format!(
-                "expected a JSON array of products like [{{\"sku\": …}}], found {}",
-                kind(&value)
-            ),
-        );
+        errors.add(1, Problem::NotAnArray(JsonKind::of(&value)));
         return Vec::new();
     };
     let lines = element_lines(content);
@@ -61,10 +55,7 @@ fn object_record(line: usize, item: Value, errors: &mut Errors) -> Option<Record
                 .collect(),
         }),
         other => {
-            errors.add(
-                line,
-                format!("expected a product object, found {}", kind(&other)),
-            );
+            errors.add(line, Problem::NotAnObject(JsonKind::of(&other)));
             None
         }
     }
@@ -113,12 +104,15 @@ fn element_lines(json: &str) -> Vec<usize> {
 }
 
 /// "invalid JSON at column 12: expected `,` or `}`" — the line goes in the RowError.
-fn json_error(e: &serde_json::Error) -> String {
+fn json_error(e: &serde_json::Error) -> Problem {
     let full = e.to_string();
-    let message = full
+    let detail = full
         .rsplit_once(" at line ")
-        .map_or(full.as_str(), |(message, _)| message);
-    format!("invalid JSON at column {}: {message}", e.column())
+        .map_or(full.as_str(), |(detail, _)| detail);
+    Problem::Json {
+        column: e.column(),
+        detail: detail.to_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Knowledge entries from Markdown (a heading each) or CSV (`question` and `answer` columns).
 
 use super::csv::read_table;
-use super::{Errors, KbRow, quote, shorten};
+use super::{Errors, KbRow, Problem, clip, shorten};
 
 struct Section {
     line: usize,
@@ -13,7 +13,7 @@ struct Section {
 /// Entries from Markdown: each `#`/`##` heading outside code fences starts one.
 pub(super) fn markdown_entries(content: &str, errors: &mut Errors) -> Vec<KbRow> {
     if content.trim().is_empty() {
-        errors.add(1, "the file has no entries");
+        errors.add(1, Problem::NoEntries);
         return Vec::new();
     }
     let mut sections: Vec<Section> = Vec::new();
@@ -51,27 +51,21 @@ pub(super) fn markdown_entries(content: &str, errors: &mut Errors) -> Vec<KbRow>
         }
     }
     if sections.is_empty() {
-        errors.add(
-            1,
-            "the file has no headings: start each entry with a line like \"## Question\"",
-        );
+        errors.add(1, Problem::NoHeadings);
         return Vec::new();
     }
     let mut rows = Vec::with_capacity(sections.len());
     for (i, section) in sections.iter().enumerate() {
         let body = section.body.join("\n").trim().to_string();
         if section.title.is_empty() {
-            errors.add(section.line, "a heading has no text");
+            errors.add(section.line, Problem::EmptyHeading);
             continue;
         }
         if body.is_empty() {
             let titles_next =
                 section.level == 1 && sections.get(i + 1).is_some_and(|n| n.level == 2);
             if !titles_next {
-                errors.add(
-                    section.line,
-                    format!("heading {} has no text under it", quote(&section.title)),
-                );
+                errors.add(section.line, Problem::NoText(clip(&section.title)));
             }
             continue;
         }
@@ -137,7 +131,7 @@ fn strip_indent(line: &str) -> Option<&str> {
 /// Entries from a CSV file with `question` and `answer` columns.
 pub(super) fn csv_entries(content: &str, errors: &mut Errors) -> Vec<KbRow> {
     let Some(table) = read_table(content, errors) else {
-        errors.add(1, "the file has no entries");
+        errors.add(1, Problem::NoEntries);
         return Vec::new();
     };
     let column = |name: &str| {
@@ -149,15 +143,14 @@ pub(super) fn csv_entries(content: &str, errors: &mut Errors) -> Vec<KbRow> {
     let (Some(question), Some(answer)) = (column("question"), column("answer")) else {
         errors.add(
             table.header_line,
-            format!(
-                "the header needs \"question\" and \"answer\" columns (found: {})",
-                shorten(&table.header.join(", "), 80)
-            ),
+            Problem::NoQuestionAnswer {
+                found: shorten(&table.header.join(", "), 80),
+            },
         );
         return Vec::new();
     };
     if table.rows.is_empty() && errors.is_empty() {
-        errors.add(table.header_line, "the file has no entries");
+        errors.add(table.header_line, Problem::NoEntries);
     }
     let mut rows = Vec::with_capacity(table.rows.len());
     for (line, cells) in &table.rows {
@@ -175,14 +168,14 @@ pub(super) fn csv_entries(content: &str, errors: &mut Errors) -> Vec<KbRow> {
 }
 
 /// A question and its answer, trimmed, or the problems with them by field (`title`, `body`).
-pub(super) fn entry(title: &str, body: &str) -> Result<KbRow, Vec<(&'static str, String)>> {
+pub(super) fn entry(title: &str, body: &str) -> Result<KbRow, Vec<(&'static str, Problem)>> {
     let (title, body) = (title.trim(), body.trim());
     let mut problems = Vec::new();
     if title.is_empty() {
-        problems.push(("title", "missing question".to_string()));
+        problems.push(("title", Problem::MissingQuestion));
     }
     if body.is_empty() {
-        problems.push(("body", "missing answer".to_string()));
+        problems.push(("body", Problem::MissingAnswer));
     }
     if !problems.is_empty() {
         return Err(problems);

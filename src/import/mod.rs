@@ -3,12 +3,13 @@
 //!
 //! Nothing here touches the database; the caller writes the rows in one transaction. `csv` and
 //! `json` turn a file into records, `catalog` turns records into products, `kb` reads knowledge
-//! entries; this file holds what they share and the two entry points.
+//! entries, `problem` names what can be wrong; this file holds what they share and the entry points.
 
 mod catalog;
 mod csv;
 mod json;
 mod kb;
+mod problem;
 mod record;
 
 use std::collections::HashMap;
@@ -16,16 +17,17 @@ use std::path::Path;
 
 pub use crate::store::catalog::ProductRow;
 pub use crate::store::kb::KbRow;
+pub use problem::{JsonKind, Problem};
 
 /// At most this many errors are reported for one file; parsing stops once it is reached.
 pub const MAX_ERRORS: usize = 100;
 
 /// A problem with one record, reported with its line: "line 7: missing sku".
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("line {line}: {message}")]
+#[error("line {line}: {problem}")]
 pub struct RowError {
     pub line: usize,
-    pub message: String,
+    pub problem: Problem,
 }
 
 /// How a catalog file is written.
@@ -108,7 +110,7 @@ pub fn parse_catalog(
         CatalogFormat::Jsonl => json::line_records(content, &mut errors),
     };
     if records.is_empty() && errors.is_empty() {
-        errors.add(1, "the file has no products");
+        errors.add(1, Problem::NoProducts);
     }
     let default_currency = default_currency.trim().to_ascii_uppercase();
     let mut first_lines = HashMap::new();
@@ -143,12 +145,12 @@ pub fn parse_kb(content: &str, format: KbFormat) -> Result<Vec<KbRow>, Vec<RowEr
     let mut first_lines: HashMap<&str, usize> = HashMap::new();
     for row in &rows {
         match first_lines.get(row.title.as_str()) {
-            Some(first) => errors.add(
+            Some(&first) => errors.add(
                 row.line,
-                format!(
-                    "duplicate title {} (first on line {first})",
-                    quote(&row.title)
-                ),
+                Problem::DuplicateTitle {
+                    title: clip(&row.title),
+                    first,
+                },
             ),
             None => {
                 first_lines.insert(&row.title, row.line);
@@ -159,11 +161,11 @@ pub fn parse_kb(content: &str, format: KbFormat) -> Result<Vec<KbRow>, Vec<RowEr
 }
 
 /// A problem with one field of a product or entry edited on its own (the admin's form): the
-/// field's name (`attributes` for a product's other keys) and the same sentence a file gets.
+/// field's name (`attributes` for a product's other keys) and the same problem a file gets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldError {
     pub field: &'static str,
-    pub message: String,
+    pub problem: Problem,
 }
 
 /// One product from a form, by the rules a file's records pass: `values` are field names (or
@@ -183,9 +185,9 @@ pub fn parse_product(
     catalog::fields(record, &default_currency, &mut HashMap::new()).map_err(|problems| {
         problems
             .into_iter()
-            .map(|(field, message)| FieldError {
+            .map(|(field, problem)| FieldError {
                 field: field.map_or("attributes", |f| f.name()),
-                message,
+                problem,
             })
             .collect()
     })
@@ -196,7 +198,7 @@ pub fn parse_kb_entry(title: &str, body: &str) -> Result<KbRow, Vec<FieldError>>
     kb::entry(title, body).map_err(|problems| {
         problems
             .into_iter()
-            .map(|(field, message)| FieldError { field, message })
+            .map(|(field, problem)| FieldError { field, problem })
             .collect()
     })
 }
@@ -206,12 +208,9 @@ pub fn parse_kb_entry(title: &str, body: &str) -> Result<KbRow, Vec<FieldError>>
 pub(super) struct Errors(Vec<RowError>);
 
 impl Errors {
-    pub(super) fn add(&mut self, line: usize, message: impl Into<String>) {
+    pub(super) fn add(&mut self, line: usize, problem: Problem) {
         if !self.is_full() {
-            self.0.push(RowError {
-                line,
-                message: message.into(),
-            });
+            self.0.push(RowError { line, problem });
         }
     }
     pub(super) fn is_full(&self) -> bool {
@@ -250,9 +249,9 @@ pub(super) fn non_empty(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-/// The value in double quotes for a message, shortened when long.
-pub(super) fn quote(value: &str) -> String {
-    format!("{:?}", shorten(value, 60))
+/// The value for a problem, shortened when long.
+pub(super) fn clip(value: &str) -> String {
+    shorten(value, 60)
 }
 
 pub(super) fn shorten(value: &str, limit: usize) -> String {
@@ -301,7 +300,7 @@ mod tests {
     fn row_error_reads_as_a_sentence_with_its_line() {
         let e = RowError {
             line: 7,
-            message: "missing sku".into(),
+            problem: Problem::Missing(crate::store::catalog::Field::Sku),
         };
         assert_eq!(e.to_string(), "line 7: missing sku");
     }

@@ -3,7 +3,7 @@
 
 use serde_json::{Number, Value};
 
-use super::{non_empty, quote};
+use super::{JsonKind, Problem, clip, non_empty};
 use crate::money;
 use crate::store::catalog::Field;
 
@@ -20,16 +20,15 @@ pub(super) struct Record {
 }
 
 /// A text field: trimmed, empty is absent; JSON numbers are accepted as their digits.
-pub(super) fn text(cell: Option<Cell>, field: Field) -> Result<Option<String>, String> {
+pub(super) fn text(cell: Option<Cell>, field: Field) -> Result<Option<String>, Problem> {
     match cell {
         None | Some(Cell::Json(Value::Null)) => Ok(None),
         Some(Cell::Text(s) | Cell::Json(Value::String(s))) => Ok(non_empty(&s)),
         Some(Cell::Json(Value::Number(n))) => Ok(Some(n.to_string())),
-        Some(Cell::Json(other)) => Err(format!(
-            "{} must be text, not {}",
-            field.name(),
-            kind(&other)
-        )),
+        Some(Cell::Json(other)) => Err(Problem::NotText {
+            field,
+            kind: JsonKind::of(&other),
+        }),
     }
 }
 
@@ -37,21 +36,19 @@ pub(super) fn text(cell: Option<Cell>, field: Field) -> Result<Option<String>, S
 pub(super) fn amount(
     cell: Option<Cell>,
     currency: &str,
-    field: &str,
-) -> Result<Option<i64>, String> {
+    field: Field,
+) -> Result<Option<i64>, Problem> {
+    let parse =
+        |text: &str| money::parse_amount(text, currency, field.name()).map_err(Problem::Price);
     match cell {
         None | Some(Cell::Json(Value::Null)) => Ok(None),
         Some(Cell::Text(s) | Cell::Json(Value::String(s))) if s.trim().is_empty() => Ok(None),
-        Some(Cell::Text(s) | Cell::Json(Value::String(s))) => {
-            money::parse_amount(&s, currency, field).map(Some)
-        }
-        Some(Cell::Json(Value::Number(n))) => {
-            money::parse_amount(&number_text(&n), currency, field).map(Some)
-        }
-        Some(Cell::Json(other)) => Err(format!(
-            "invalid {field} {}: use a number like 49.90",
-            quote(&other.to_string())
-        )),
+        Some(Cell::Text(s) | Cell::Json(Value::String(s))) => parse(&s).map(Some),
+        Some(Cell::Json(Value::Number(n))) => parse(&number_text(&n)).map(Some),
+        Some(Cell::Json(other)) => Err(Problem::NotAPrice {
+            field,
+            value: clip(&other.to_string()),
+        }),
     }
 }
 
@@ -66,7 +63,7 @@ fn number_text(n: &Number) -> String {
 }
 
 /// A rating from 0 to 5: plain digits in text, or a JSON number.
-pub(super) fn rating(cell: Option<Cell>) -> Result<Option<f64>, String> {
+pub(super) fn rating(cell: Option<Cell>) -> Result<Option<f64>, Problem> {
     let (written, value) = match cell {
         None | Some(Cell::Json(Value::Null)) => return Ok(None),
         Some(Cell::Text(s) | Cell::Json(Value::String(s))) => {
@@ -80,31 +77,21 @@ pub(super) fn rating(cell: Option<Cell>) -> Result<Option<f64>, String> {
                 .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
             match t.parse::<f64>() {
                 Ok(v) if plain => (t.to_string(), v),
-                _ => {
-                    return Err(format!(
-                        "invalid rating {}: use a number from 0 to 5 (e.g. 4.5)",
-                        quote(t)
-                    ));
-                }
+                _ => return Err(Problem::Rating(clip(t))),
             }
         }
         Some(Cell::Json(Value::Number(n))) => (n.to_string(), n.as_f64().unwrap_or(f64::NAN)),
-        Some(Cell::Json(other)) => {
-            return Err(format!(
-                "invalid rating {}: use a number from 0 to 5 (e.g. 4.5)",
-                quote(&other.to_string())
-            ));
-        }
+        Some(Cell::Json(other)) => return Err(Problem::Rating(clip(&other.to_string()))),
     };
     if (0.0..=5.0).contains(&value) {
         Ok(Some(value))
     } else {
-        Err(format!("rating {written} is out of range 0-5"))
+        Err(Problem::RatingRange(written))
     }
 }
 
 /// Any other column or key: scalars as given, lists of scalars joined with ", ".
-pub(super) fn attribute(key: &str, cell: Cell) -> Result<Option<Value>, String> {
+pub(super) fn attribute(key: &str, cell: Cell) -> Result<Option<Value>, Problem> {
     let value = match cell {
         Cell::Text(s) => return Ok(non_empty(&s).map(Value::String)),
         Cell::Json(value) => value,
@@ -122,31 +109,13 @@ pub(super) fn attribute(key: &str, cell: Cell) -> Result<Option<Value>, String> 
                     Value::Bool(b) => parts.push(b.to_string()),
                     Value::Number(n) => parts.push(n.to_string()),
                     Value::Array(_) | Value::Object(_) => {
-                        return Err(format!(
-                            "attribute {} holds a nested list or object: use a list of plain values",
-                            quote(key)
-                        ));
+                        return Err(Problem::NestedList(clip(key)));
                     }
                 }
             }
             Ok((!parts.is_empty()).then(|| Value::String(parts.join(", "))))
         }
-        Value::Object(_) => Err(format!(
-            "attribute {} is an object: nested objects are not supported, use flat keys or text",
-            quote(key)
-        )),
-    }
-}
-
-/// How a JSON value is named in a message: "a number", "a list".
-pub(super) fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "true/false",
-        Value::Number(_) => "a number",
-        Value::String(_) => "text",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
+        Value::Object(_) => Err(Problem::NestedObject(clip(key))),
     }
 }
 

@@ -1,11 +1,13 @@
 //! Tenants: a shop (or a site) with its branding, allowed origins and responder settings.
 
+use std::fmt;
+
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use serde_json::json;
 
 use super::{Result, StoreError, audit, conflict_on_unique, json_column, now_ms};
-use crate::origin::AllowedOrigin;
+use crate::origin::{AllowedOrigin, BadOrigin};
 use crate::vocab::{Locale, OverBudget, Position, Provider};
 
 /// A tenant as stored. Never holds a provider secret in clear.
@@ -97,7 +99,7 @@ pub struct TenantPatch {
 }
 
 /// Checks a slug against `[a-z0-9-]{2,40}`.
-pub fn validate_slug(slug: &str) -> Result<()> {
+pub fn validate_slug(slug: &str) -> Result<(), Problem> {
     let ok = (2..=40).contains(&slug.len())
         && slug
             .bytes()
@@ -105,25 +107,126 @@ pub fn validate_slug(slug: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(StoreError::Invalid(format!(
-            "invalid slug {slug:?}: use 2-40 characters from a-z, 0-9 and '-'"
-        )))
+        Err(Problem::new("slug", Wrong::Slug(slug.to_owned())))
     }
 }
 
-/// A value a patch sets that keepstar cannot use: which field, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A value keepstar cannot use: which field, and what is wrong with it. It reads (`Display`)
+/// as the CLI's sentence, and becomes `StoreError::Invalid` with it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
-    /// The `TenantPatch` field's name (`"color"`, `"rate_limit_per_minute"`).
+    /// The `TenantPatch` field's name (`"color"`, `"rate_limit_per_minute"`), or `"slug"`.
     pub field: &'static str,
-    pub message: String,
+    pub wrong: Wrong,
+}
+
+/// What is wrong with a value, with what a sentence about it needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Wrong {
+    /// Not `[a-z0-9-]{2,40}`.
+    Slug(String),
+    /// Blank, or longer than 100 characters.
+    Name(String),
+    /// Not three capital letters.
+    Currency(String),
+    /// Not `#rgb` or `#rrggbb`.
+    Color(String),
+    /// A text longer than `max` characters.
+    TooLong {
+        max: usize,
+    },
+    /// Not an http(s) URL with a host.
+    Url(String),
+    /// Not an environment variable's name.
+    EnvName(String),
+    /// One of keepstar's own environment variables.
+    OwnEnv(String),
+    /// Outside 0 to 2.
+    Temperature(f64),
+    /// Outside 1 to `max`.
+    OutOfRange {
+        value: i64,
+        max: i64,
+    },
+    /// Not an amount such as 0.0006 (the text, trimmed).
+    Amount(String),
+    Origin(BadOrigin),
+}
+
+impl Problem {
+    fn new(field: &'static str, wrong: Wrong) -> Problem {
+        Problem { field, wrong }
+    }
+}
+
+/// A field as the CLI's sentences name it.
+fn noun(field: &str) -> &str {
+    match field {
+        "launcher_text" => "launcher text",
+        "system_prompt" => "system prompt",
+        "logo_url" => "logo URL",
+        "base_url" => "base URL",
+        "webhook_url" => "webhook URL",
+        "max_tokens" => "max tokens",
+        "rate_limit_per_minute" => "rate limit",
+        "retention_days" => "retention days",
+        "price_prompt_micros" => "prompt price",
+        "price_completion_micros" => "completion price",
+        "monthly_budget_micros" => "monthly budget",
+        other => other,
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = noun(self.field);
+        match &self.wrong {
+            Wrong::Slug(slug) => write!(
+                f,
+                "invalid slug {slug:?}: use 2-40 characters from a-z, 0-9 and '-'"
+            ),
+            Wrong::Name(name) => write!(f, "invalid name {name:?}: use 1-100 characters"),
+            Wrong::Currency(cur) => write!(
+                f,
+                "invalid currency {cur:?}: use an ISO 4217 code such as USD or RUB"
+            ),
+            Wrong::Color(color) => write!(f, "invalid color {color:?}: use #rgb or #rrggbb"),
+            Wrong::TooLong { max } => {
+                write!(f, "the {what} is too long: at most {max} characters")
+            }
+            Wrong::Url(u) => write!(f, "invalid {what} {u:?}: use an http(s) URL"),
+            Wrong::EnvName(var) => write!(
+                f,
+                "invalid environment variable name {var:?}: use A-Z, 0-9 and _ (the name, not the key itself)"
+            ),
+            Wrong::OwnEnv(var) => write!(
+                f,
+                "the variable {var:?} holds keepstar's own settings: name one of your own, e.g. SHOP_OPENAI_KEY"
+            ),
+            Wrong::Temperature(t) => write!(f, "invalid temperature {t}: use 0 to 2"),
+            Wrong::OutOfRange { value, max } => {
+                write!(f, "invalid {what} {value}: use 1 to {max}")
+            }
+            Wrong::Amount(text) => write!(
+                f,
+                "invalid {what} {text:?}: expected an amount such as 0.0006 (at most 6 decimals)"
+            ),
+            Wrong::Origin(bad) => write!(f, "{bad}"),
+        }
+    }
+}
+
+impl From<Problem> for StoreError {
+    fn from(p: Problem) -> StoreError {
+        StoreError::Invalid(p.to_string())
+    }
 }
 
 impl TenantPatch {
     /// Checks every value the patch sets; the first problem is the error.
     pub fn validate(&self) -> Result<()> {
         match self.problems().into_iter().next() {
-            Some(p) => Err(StoreError::Invalid(p.message)),
+            Some(p) => Err(p.into()),
             None => Ok(()),
         }
     }
@@ -131,68 +234,46 @@ impl TenantPatch {
     /// Every value the patch sets that keepstar cannot use, in field order.
     pub fn problems(&self) -> Vec<Problem> {
         let mut found = Vec::new();
-        let mut bad = |field: &'static str, message: String| found.push(Problem { field, message });
+        let mut bad = |field: &'static str, wrong: Wrong| found.push(Problem::new(field, wrong));
         let set = |v: &Option<Option<String>>| v.clone().flatten();
         if let Some(name) = self
             .name
             .as_ref()
             .filter(|n| n.trim().is_empty() || n.chars().count() > 100)
         {
-            bad(
-                "name",
-                format!("invalid name {name:?}: use 1-100 characters"),
-            );
+            bad("name", Wrong::Name(name.clone()));
         }
         if let Some(cur) = (self.currency.as_ref())
             .filter(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()))
         {
-            bad(
-                "currency",
-                format!("invalid currency {cur:?}: use an ISO 4217 code such as USD or RUB"),
-            );
+            bad("currency", Wrong::Currency(cur.clone()));
         }
         if let Some(color) = set(&self.color) {
             let hex = color.strip_prefix('#').unwrap_or("");
             if !matches!(hex.len(), 3 | 6) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                bad(
-                    "color",
-                    format!("invalid color {color:?}: use #rgb or #rrggbb"),
-                );
+                bad("color", Wrong::Color(color));
             }
         }
-        for (field, what, text, max) in [
-            ("greeting", "greeting", set(&self.greeting), 500),
-            (
-                "launcher_text",
-                "launcher text",
-                set(&self.launcher_text),
-                40,
-            ),
-            ("model", "model", set(&self.model), 200),
-            (
-                "system_prompt",
-                "system prompt",
-                set(&self.system_prompt),
-                20_000,
-            ),
+        for (field, text, max) in [
+            ("greeting", set(&self.greeting), 500),
+            ("launcher_text", set(&self.launcher_text), 40),
+            ("model", set(&self.model), 200),
+            ("system_prompt", set(&self.system_prompt), 20_000),
         ] {
             if text.is_some_and(|t| t.chars().count() > max) {
-                bad(
-                    field,
-                    format!("the {what} is too long: at most {max} characters"),
-                );
+                bad(field, Wrong::TooLong { max });
             }
         }
-        for (field, what, url) in [
-            ("logo_url", "logo URL", set(&self.logo_url)),
-            ("base_url", "base URL", set(&self.base_url)),
-            ("webhook_url", "webhook URL", set(&self.webhook_url)),
+        for (field, url) in [
+            ("logo_url", set(&self.logo_url)),
+            ("base_url", set(&self.base_url)),
+            ("webhook_url", set(&self.webhook_url)),
         ] {
             if let Some(u) = url {
                 let ok = url::Url::parse(&u)
                     .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
                 if !ok {
-                    bad(field, format!("invalid {what} {u:?}: use an http(s) URL"));
+                    bad(field, Wrong::Url(u));
                 }
             }
         }
@@ -202,80 +283,51 @@ impl TenantPatch {
                     .bytes()
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
             if !ok {
-                bad(
-                    "api_key_env",
-                    format!(
-                        "invalid environment variable name {var:?}: use A-Z, 0-9 and _ (the name, not the key itself)"
-                    ),
-                );
+                bad("api_key_env", Wrong::EnvName(var));
             } else if var.starts_with("KEEPSTAR_") {
                 // keepstar's own secrets live there; a provider would be sent them.
-                bad(
-                    "api_key_env",
-                    format!(
-                        "the variable {var:?} holds keepstar's own settings: name one of your own, e.g. SHOP_OPENAI_KEY"
-                    ),
-                );
+                bad("api_key_env", Wrong::OwnEnv(var));
             }
         }
         if let Some(Some(t)) = self
             .temperature
             .filter(|t| t.is_some_and(|t| !(0.0..=2.0).contains(&t)))
         {
-            bad(
-                "temperature",
-                format!("invalid temperature {t}: use 0 to 2"),
-            );
+            bad("temperature", Wrong::Temperature(t));
         }
-        for (field, what, value, max) in [
-            ("max_tokens", "max tokens", self.max_tokens, 200_000),
-            (
-                "rate_limit_per_minute",
-                "rate limit",
-                self.rate_limit_per_minute,
-                100_000,
-            ),
-            (
-                "retention_days",
-                "retention days",
-                self.retention_days,
-                36_500,
-            ),
+        for (field, value, max) in [
+            ("max_tokens", self.max_tokens, 200_000),
+            ("rate_limit_per_minute", self.rate_limit_per_minute, 100_000),
+            ("retention_days", self.retention_days, 36_500),
             (
                 "price_prompt_micros",
-                "prompt price",
                 self.price_prompt_micros,
                 1_000_000_000,
             ),
             (
                 "price_completion_micros",
-                "completion price",
                 self.price_completion_micros,
                 1_000_000_000,
             ),
             (
                 "monthly_budget_micros",
-                "monthly budget",
                 self.monthly_budget_micros,
                 1_000_000_000_000,
             ),
         ] {
             if let Some(Some(v)) = value.filter(|v| v.is_some_and(|v| !(1..=max).contains(&v))) {
-                bad(field, format!("invalid {what} {v}: use 1 to {max}"));
+                bad(field, Wrong::OutOfRange { value: v, max });
             }
         }
         found
     }
 }
 
-/// An amount such as `0.00015` (a price or a budget) in millionths of the billing currency.
-pub fn parse_amount(what: &str, text: &str) -> Result<i64> {
+/// An amount such as `0.00015` (a price or a budget, the `TenantPatch` field `field`) in
+/// millionths of the billing currency.
+pub fn parse_amount(field: &'static str, text: &str) -> Result<i64, Problem> {
     let s = text.trim();
-    let invalid = || {
-        StoreError::Invalid(format!(
-            "invalid {what} {s:?}: expected an amount such as 0.0006 (at most 6 decimals)"
-        ))
-    };
+    let invalid = || Problem::new(field, Wrong::Amount(s.to_owned()));
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
     if whole.is_empty() && frac.is_empty()
         || frac.len() > 6
@@ -305,9 +357,11 @@ pub fn format_amount(micros: i64) -> String {
 }
 
 /// Allowed origins as an admin types them, one per entry.
-pub fn parse_origins<S: AsRef<str>>(list: &[S]) -> Result<Vec<AllowedOrigin>> {
+pub fn parse_origins<S: AsRef<str>>(list: &[S]) -> Result<Vec<AllowedOrigin>, Problem> {
     list.iter()
-        .map(|o| AllowedOrigin::parse(o.as_ref()).map_err(StoreError::Invalid))
+        .map(|o| {
+            AllowedOrigin::parse(o.as_ref()).map_err(|e| Problem::new("origins", Wrong::Origin(e)))
+        })
         .collect()
 }
 

@@ -182,7 +182,7 @@ async fn a_dry_run_shows_the_importers_line_errors_and_changes_nothing() {
         };
     assert!(expected.len() >= 2, "{expected:?}");
     for e in &expected {
-        let shown = format!("line {}: {}", e.line, e.message).replace('"', "&#34;");
+        let shown = e.to_string().replace('"', "&#34;");
         assert!(html.contains(&shown), "{shown} in the page");
     }
     assert!(html.contains("line 3: missing title"), "{html}");
@@ -219,6 +219,79 @@ async fn a_dry_run_shows_the_importers_line_errors_and_changes_nothing() {
         ru.contains("Загрузить и проверить") && ru.contains("Ход загрузки"),
         "{ru}"
     );
+}
+
+#[tokio::test]
+async fn a_russian_viewer_reads_the_importers_problems_in_russian() {
+    let app = app::spawn().await;
+    let mut anna = signed_in(&app, "anna@shop.example", Role::Owner, &[]).await;
+    let english_cookie = anna.cookie.clone();
+    anna.cookie = format!("{english_cookie}; keepstar_lang=ru");
+    let bad = "sku,title,price\nOK-1,Fine,10\nBAD-1,,12\nBAD-2,Priced,12.999\nBAD-3,Text,abc\n";
+    let (path, status, html) = anna.preview("catalog", "bad.csv", bad, false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let lines = [
+        "строка 3: не заполнено поле title",
+        "строка 4: неверное значение price «12.999»: для USD допустимо не больше 2 знаков после точки",
+        "строка 5: неверное значение price «abc»: используйте цифры и точку (например, 49.90)",
+    ];
+    for line in lines {
+        assert!(
+            html.contains(&format!("<li>{line}</li>")),
+            "{line} in {html}"
+        );
+    }
+    assert!(!html.contains("missing title") && !html.contains("invalid price"));
+
+    // The browser's language is enough; without either, the CLI's English.
+    let by_browser = anna
+        .http
+        .get(format!("{}{path}", app.url))
+        .header("cookie", &english_cookie)
+        .header("accept-language", "ru-RU,ru;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(by_browser.contains(lines[0]), "{by_browser}");
+    anna.cookie = english_cookie;
+    let english = anna.get(&path).await.text().await.unwrap();
+    assert!(
+        english.contains("line 4: invalid price &#34;12.999&#34;: USD allows at most 2 digits after the &#39;.&#39;"),
+        "{english}"
+    );
+
+    // A product's form says it beside the field.
+    anna.cookie = format!("{}; keepstar_lang=ru", anna.cookie);
+    let (id, sku) = first_product(&app).await;
+    let other_sku = products(&app).await[1].0.clone();
+    let form = format!("/admin/tenants/demo/catalog/products/{id}");
+    let html = anna
+        .post(
+            &form,
+            &[("sku", &sku), ("title", ""), ("price", "-5")],
+            true,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    for shown in [
+        r#"<p class="error" id="f-title-error">не заполнено поле title</p>"#,
+        r#"<p class="error" id="f-price-error">неверное значение price «-5»: цена не может быть отрицательной</p>"#,
+    ] {
+        assert!(html.contains(shown), "{shown} in {html}");
+    }
+    let taken = anna
+        .post(&form, &[("sku", &other_sku), ("title", "Т")], true)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let sentence = format!("у другого товара уже есть sku «{other_sku}»");
+    assert!(taken.contains(&sentence), "{sentence} in {taken}");
 }
 
 #[tokio::test]

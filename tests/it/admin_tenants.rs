@@ -349,6 +349,75 @@ async fn bad_input_comes_back_beside_its_field_with_the_input_kept_and_changes_n
 }
 
 #[tokio::test]
+async fn a_russian_viewer_reads_what_is_wrong_in_russian() {
+    let app = app::spawn().await;
+    let mut anna = owner(&app).await;
+    anna.cookie = format!("{}; keepstar_lang=ru", anna.cookie);
+    let res = anna
+        .post(
+            "/admin/tenants/demo",
+            &settings(&[
+                ("color", "red"),
+                ("origins", "shop.example"),
+                ("rate_limit", "lots"),
+                ("retention_days", "0"),
+                ("price_prompt", "0.0000001"),
+                ("greeting", &"a".repeat(501)),
+            ]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    for (field, sentence) in [
+        ("color", "Неверный цвет «red»: укажите #rgb или #rrggbb."),
+        (
+            "origins",
+            "Неверный источник «shop.example»: нужен вид схема://хост, например https://shop.example.",
+        ),
+        ("rate_limit", "Неверное число «lots»: нужно целое число."),
+        (
+            "retention_days",
+            "Неверное значение 0: укажите число от 1 до 36500.",
+        ),
+        (
+            "price_prompt",
+            "Неверная сумма «0.0000001»: укажите сумму вроде 0.0006, не больше 6 знаков после точки.",
+        ),
+        ("greeting", "Слишком длинный текст: не больше 500 символов."),
+    ] {
+        let beside = format!(r#"<p class="error" id="e-{field}">{sentence}</p>"#);
+        assert!(page.contains(&beside), "{beside} in {page}");
+    }
+    for english in [
+        "#rgb or #rrggbb",
+        "invalid origin",
+        "whole number",
+        "use 1 to",
+    ] {
+        assert!(!page.contains(english), "{english:?} in a Russian page");
+    }
+
+    for (slug, sentence) in [
+        (
+            "Not A Slug",
+            "Неверный код «Not A Slug»: нужно 2–40 символов из a–z, 0–9 и -.",
+        ),
+        ("demo", "Арендатор с кодом «demo» уже есть."),
+    ] {
+        let res = anna
+            .post(
+                "/admin/tenants",
+                &[("slug", slug), ("name", "Магазин"), ("locale", "ru")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = res.text().await.unwrap();
+        assert!(page.contains(sentence), "{sentence} in {page}");
+    }
+    assert!(tenant(&app, "not-a-slug").await.is_none());
+}
+
+#[tokio::test]
 async fn an_operator_gets_403_on_owner_pages_and_404_for_a_tenant_not_theirs() {
     let app = app::spawn().await;
     let olga = Member::sign_in(&app, "olga@shop.example", Role::Operator, &["demo"]).await;

@@ -95,6 +95,17 @@ fn an_invalid_row_imports_nothing_and_names_its_line() {
         );
     }
     assert!(run.stderr.contains("title"), "{}", run.stderr);
+    for sentence in [
+        "  line 3: missing title",
+        r#"  line 4: invalid price "12.345": USD allows at most 2 digits after the '.'"#,
+        r#"  line 5: invalid url "shop.example/x": use an absolute http(s) URL"#,
+    ] {
+        assert!(
+            run.stderr.lines().any(|l| l == sentence),
+            "{sentence} in:\n{}",
+            run.stderr
+        );
+    }
     assert_eq!(kit.dump(), before, "a refused import changed the database");
     kit.run(&["catalog", "import", "shop", "missing.csv"])
         .fails_with("cannot read missing.csv");

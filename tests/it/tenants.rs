@@ -243,6 +243,65 @@ fn bad_input_is_refused_and_changes_nothing() {
 }
 
 #[test]
+fn the_clis_refusals_are_whole_english_sentences() {
+    let kit = Kit::with_shop();
+    let long = "a".repeat(501);
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["tenant", "add", "Shop!", "--name", "X"],
+            r#"invalid slug "Shop!": use 2-40 characters from a-z, 0-9 and '-'"#,
+        ),
+        (
+            &["tenant", "add", "new", "--name", "X", "--color", "blue"],
+            r#"invalid color "blue": use #rgb or #rrggbb"#,
+        ),
+        (
+            &[
+                "tenant",
+                "add",
+                "new",
+                "--name",
+                "X",
+                "--origin",
+                "shop.example",
+            ],
+            r#"invalid origin "shop.example": expected scheme://host, e.g. https://shop.example"#,
+        ),
+        (
+            &["tenant", "set", "shop", "--origin", "https://*.example"],
+            r#"invalid origin "https://*.example": a wildcard must cover a registrable domain, e.g. *.shop.example"#,
+        ),
+        (
+            &["tenant", "set", "shop", "--greeting", &long],
+            "the greeting is too long: at most 500 characters",
+        ),
+        (
+            &["tenant", "set", "shop", "--webhook-url", "hooks.example"],
+            r#"invalid webhook URL "hooks.example": use an http(s) URL"#,
+        ),
+        (
+            &["tenant", "set", "shop", "--api-key-env", "KEEPSTAR_KEY"],
+            r#"the variable "KEEPSTAR_KEY" holds keepstar's own settings: name one of your own, e.g. SHOP_OPENAI_KEY"#,
+        ),
+        (
+            &["tenant", "set", "shop", "--rate-limit", "0"],
+            "invalid rate limit 0: use 1 to 100000",
+        ),
+        (
+            &["tenant", "set", "shop", "--price-prompt", "0.0000001"],
+            r#"invalid prompt price "0.0000001": expected an amount such as 0.0006 (at most 6 decimals)"#,
+        ),
+    ];
+    for (args, sentence) in cases {
+        let run = kit.run(args).fails_with(sentence);
+        assert_eq!(
+            run.stderr.lines().next(),
+            Some(format!("error: {sentence}").as_str())
+        );
+    }
+}
+
+#[test]
 fn remove_takes_everything_the_tenant_owns() {
     let kit = Kit::with_shop();
     kit.run(&["tenant", "add", "other", "--name", "Other"]).ok();

@@ -1,11 +1,12 @@
 //! The back office at `/admin`: server-rendered pages (templates in `templates/admin/`) over the
 //! same domain functions the CLI uses. `auth` says who is asking and what they may see, `guard`
-//! is what every request passes, `text` the admin's words per language, `pages` one file per
-//! route group.
+//! is what every request passes, `text` the admin's words per language, `problems` the lower
+//! layers' refusals in them, `pages` one file per route group.
 
 mod auth;
 mod guard;
 mod pages;
+mod problems;
 mod text;
 
 use askama::Template;

@@ -12,6 +12,7 @@ use super::super::super::AppState;
 use super::super::super::assets::widget_version;
 use super::super::super::error::ApiError;
 use super::super::auth::Admin;
+use super::super::problems::Say;
 use super::super::text::{Lang, Text};
 use super::super::{Me, css_version, render};
 use crate::seal::Sealer;
@@ -43,10 +44,15 @@ impl Errors {
         self.0.is_empty()
     }
 
+    /// A store's problem, in the viewer's language beside the form field that set it.
+    fn problem(&mut self, p: &tenants::Problem, lang: Lang) {
+        self.add(form_field(p.field), p.say(lang.0));
+    }
+
     /// The patch's problems, each beside the form field that set it.
-    fn of_patch(&mut self, patch: &TenantPatch) {
+    fn of_patch(&mut self, patch: &TenantPatch, lang: Lang) {
         for p in patch.problems() {
-            self.add(form_field(p.field), p.message);
+            self.problem(&p, lang);
         }
     }
 }
@@ -77,10 +83,10 @@ fn origin_lines(text: &str) -> Vec<&str> {
         .collect()
 }
 
-fn choice<T: Named>(field: &'static str, text: &str, errors: &mut Errors) -> Option<T> {
+fn choice<T: Named>(field: &'static str, text: &str, lang: Lang, errors: &mut Errors) -> Option<T> {
     let found = T::from_name(text.trim());
     if found.is_none() {
-        errors.add(field, format!("choose a {}", T::WHAT));
+        errors.add(field, (lang.text().err_choose)(T::WHAT));
     }
     found
 }
@@ -168,19 +174,19 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     admin.owner()?;
     let mut errors = Errors::default();
-    if let Err(e) = tenants::validate_slug(form.slug.trim()) {
-        errors.add("slug", e.to_string());
+    if let Err(p) = tenants::validate_slug(form.slug.trim()) {
+        errors.problem(&p, lang);
     }
     let mut patch = TenantPatch {
         name: Some(form.name.trim().to_owned()),
-        locale: choice("locale", &form.locale, &mut errors),
+        locale: choice("locale", &form.locale, lang, &mut errors),
         ..TenantPatch::default()
     };
     match tenants::parse_origins(&origin_lines(&form.origins)) {
         Ok(origins) => patch.origins = Some(origins),
-        Err(e) => errors.add("origins", e.to_string()),
+        Err(p) => errors.problem(&p, lang),
     }
-    errors.of_patch(&patch);
+    errors.of_patch(&patch, lang);
     if errors.is_empty() {
         let (slug, actor) = (form.slug.trim().to_owned(), admin.actor());
         let name = form.name.trim().to_owned();
@@ -194,7 +200,9 @@ pub async fn create(
             .await;
         match made {
             Ok(t) => return Ok(Redirect::to(&format!("/admin/tenants/{}", t.slug)).into_response()),
-            Err(StoreError::Conflict(m)) => errors.add("slug", m),
+            Err(StoreError::Conflict(_)) => {
+                errors.add("slug", (lang.text().err_tenant_exists)(form.slug.trim()))
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -287,7 +295,13 @@ impl TenantForm {
     }
 
     /// The change the form asks for, or what is wrong with it; nothing is stored either way.
-    fn patch(&self, tenant: &Tenant, sealer: Option<&Sealer>) -> Result<TenantPatch, Errors> {
+    fn patch(
+        &self,
+        tenant: &Tenant,
+        sealer: Option<&Sealer>,
+        lang: Lang,
+    ) -> Result<TenantPatch, Errors> {
+        let t = lang.text();
         let mut errors = Errors::default();
         let mut number = |field: &'static str, v: &str| -> Option<Option<i64>> {
             let v = v.trim();
@@ -297,7 +311,7 @@ impl TenantForm {
             match v.parse() {
                 Ok(n) => Some(Some(n)),
                 Err(_) => {
-                    errors.add(field, format!("invalid {v:?}: expected a whole number"));
+                    errors.add(field, (t.err_whole_number)(v));
                     None
                 }
             }
@@ -305,39 +319,35 @@ impl TenantForm {
         let max_tokens = number("max_tokens", &self.max_tokens);
         let rate_limit = number("rate_limit", &self.rate_limit);
         let retention_days = number("retention_days", &self.retention_days);
-        let mut amount = |field: &'static str, what: &str, v: &str| -> Option<Option<i64>> {
+        let mut amount = |field: &'static str, v: &str| -> Option<Option<i64>> {
             match optional(v)? {
                 None => Some(None),
-                Some(v) => match tenants::parse_amount(what, &v) {
+                Some(v) => match tenants::parse_amount(field, &v) {
                     Ok(m) => Some(Some(m)),
-                    Err(e) => {
-                        errors.add(field, e.to_string());
+                    Err(p) => {
+                        errors.problem(&p, lang);
                         None
                     }
                 },
             }
         };
-        let price_prompt = amount("price_prompt", "prompt price", &self.price_prompt);
-        let price_completion = amount(
-            "price_completion",
-            "completion price",
-            &self.price_completion,
-        );
-        let monthly_budget = amount("monthly_budget", "monthly budget", &self.monthly_budget);
+        let price_prompt = amount("price_prompt_micros", &self.price_prompt);
+        let price_completion = amount("price_completion_micros", &self.price_completion);
+        let monthly_budget = amount("monthly_budget_micros", &self.monthly_budget);
         let temperature = match optional(&self.temperature).flatten() {
             None => Some(None),
             Some(v) => match v.parse::<f64>() {
                 Ok(n) if n.is_finite() => Some(Some(n)),
                 _ => {
-                    errors.add("temperature", format!("invalid {v:?}: expected a number"));
+                    errors.add("temperature", (t.err_number)(&v));
                     None
                 }
             },
         };
         let origins = match tenants::parse_origins(&origin_lines(&self.origins)) {
             Ok(o) => Some(o),
-            Err(e) => {
-                errors.add("origins", e.to_string());
+            Err(p) => {
+                errors.problem(&p, lang);
                 None
             }
         };
@@ -348,17 +358,11 @@ impl TenantForm {
             .filter(|k| !k.is_empty());
         let api_key_sealed = match (new_key, sealer, self.forget_key.is_some()) {
             (Some(_), _, true) => {
-                errors.add(
-                    "provider_key",
-                    "either type a new key or forget the stored one, not both",
-                );
+                errors.add("provider_key", t.err_key_both);
                 None
             }
             (Some(_), None, false) => {
-                errors.add(
-                    "provider_key",
-                    "no encryption_key is configured, so a key cannot be stored: set encryption_key in keepstar.toml, or name an environment variable instead",
-                );
+                errors.add("provider_key", t.err_key_unsealable);
                 None
             }
             (Some(key), Some(sealer), false) => Some(Some(sealer.seal(tenant.id, key))),
@@ -367,15 +371,15 @@ impl TenantForm {
         };
         let patch = TenantPatch {
             name: Some(self.name.trim().to_owned()),
-            locale: choice("locale", &self.locale, &mut errors),
+            locale: choice("locale", &self.locale, lang, &mut errors),
             currency: Some(self.currency.trim().to_ascii_uppercase()),
             greeting: optional(&self.greeting),
             color: optional(&self.color),
-            position: choice::<Position>("position", &self.position, &mut errors),
+            position: choice::<Position>("position", &self.position, lang, &mut errors),
             logo_url: optional(&self.logo_url),
             launcher_text: optional(&self.launcher_text),
             origins,
-            provider: choice::<Provider>("provider", &self.provider, &mut errors),
+            provider: choice::<Provider>("provider", &self.provider, lang, &mut errors),
             model: optional(&self.model),
             base_url: optional(&self.base_url),
             api_key_env: optional(&self.api_key_env),
@@ -388,10 +392,10 @@ impl TenantForm {
             api_key_sealed,
             rate_limit_per_minute: rate_limit,
             monthly_budget_micros: monthly_budget,
-            over_budget: choice::<OverBudget>("over_budget", &self.over_budget, &mut errors),
+            over_budget: choice::<OverBudget>("over_budget", &self.over_budget, lang, &mut errors),
             retention_days,
         };
-        errors.of_patch(&patch);
+        errors.of_patch(&patch, lang);
         if errors.is_empty() {
             Ok(patch)
         } else {
@@ -499,7 +503,7 @@ pub async fn save(
 ) -> Result<Response, ApiError> {
     let tenant = admin.owned_tenant(&state, &slug).await?;
     let sealer = state.config.encryption_key.as_ref().map(Sealer::new);
-    match form.patch(&tenant, sealer.as_ref()) {
+    match form.patch(&tenant, sealer.as_ref(), lang) {
         Ok(patch) => {
             let actor = admin.actor();
             state

@@ -11,11 +11,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::super::super::super::AppState;
 use super::super::super::super::error::ApiError;
 use super::super::super::auth::Admin;
+use super::super::super::problems::Say;
 use super::super::super::text::{Lang, Text};
 use super::super::super::{Me, css_version, render};
 use super::words::{self, Words};
-use super::{Change, FormField, Kind, ListQuery, PAGE_ROWS, Paging, UploadForm, owned};
-use crate::import::{self, FieldError};
+use super::{
+    Change, FieldProblem, FormField, Kind, ListQuery, PAGE_ROWS, Paging, UploadForm, owned,
+};
+use crate::import;
 use crate::store::tenants::Tenant;
 use crate::store::{ImportSummary, StoreError, kb};
 
@@ -132,7 +135,7 @@ fn edit_page(
     tenant: &Tenant,
     id: &str,
     values: &HashMap<String, String>,
-    errors: &[FieldError],
+    errors: &[FieldProblem],
 ) -> Result<Response, ApiError> {
     let w = words::of(lang.0);
     let back = format!("/admin/tenants/{}/kb", tenant.slug);
@@ -142,8 +145,8 @@ fn edit_page(
         value: values.get(name).cloned().unwrap_or_default(),
         errors: errors
             .iter()
-            .filter(|e| e.field == name)
-            .map(|e| e.message.clone())
+            .filter(|(field, _)| *field == name)
+            .map(|(_, sentence)| sentence.clone())
             .collect(),
         input,
         required: true,
@@ -203,8 +206,15 @@ pub async fn save(
     let text = |name: &str| form.get(name).map_or("", String::as_str);
     let row = match import::parse_kb_entry(text("title"), text("body")) {
         Ok(row) => row,
-        Err(errors) => return edit_page(lang, &admin, &tenant, &id, &form, &errors),
+        Err(problems) => {
+            let errors: Vec<FieldProblem> = problems
+                .iter()
+                .map(|e| (e.field, e.problem.say(lang.0)))
+                .collect();
+            return edit_page(lang, &admin, &tenant, &id, &form, &errors);
+        }
     };
+    let title = row.title.clone();
     let (change, public_id) = (Change::new(&tenant, &admin), id.clone());
     let written = state
         .db
@@ -216,11 +226,8 @@ pub async fn save(
         .await;
     match written {
         Ok(()) => Ok(Redirect::to(&format!("/admin/tenants/{slug}/kb?saved=true")).into_response()),
-        Err(StoreError::Conflict(message)) => {
-            let errors = [FieldError {
-                field: "title",
-                message,
-            }];
+        Err(StoreError::Conflict(_)) => {
+            let errors = [("title", (words::of(lang.0).title_taken)(&title))];
             edit_page(lang, &admin, &tenant, &id, &form, &errors)
         }
         Err(e) => Err(e.into()),

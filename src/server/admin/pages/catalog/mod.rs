@@ -22,6 +22,7 @@ use serde::Deserialize;
 use super::super::super::AppState;
 use super::super::super::error::ApiError;
 use super::super::auth::Admin;
+use super::super::problems::Say;
 use super::super::text::{Lang, Text};
 use super::super::{Me, css_version, render};
 use crate::import::{self, CatalogFormat, KbFormat, RowError};
@@ -360,7 +361,8 @@ struct PreviewPage {
     file: String,
     replace: bool,
     summary: Option<ImportSummary>,
-    errors: Vec<RowError>,
+    /// Each problem with its line, in the viewer's language.
+    errors: Vec<String>,
     /// Where "Import" posts, when the file can be imported.
     action: String,
     form: UploadForm,
@@ -398,7 +400,7 @@ pub async fn preview(
     form.replace = replace;
     let (summary, errors, heading) = match outcome {
         Outcome::Summary(s) => (Some(s), Vec::new(), w.preview),
-        Outcome::Refused(e) => (None, e, w.refused),
+        Outcome::Refused(e) => (None, e.iter().map(|e| e.say(lang.0)).collect(), w.refused),
     };
     let refused = summary.is_none();
     let mut page = render(&PreviewPage {
@@ -521,6 +523,9 @@ impl Paging {
         }
     }
 }
+
+/// A problem beside a form's field: the field's name and the sentence.
+type FieldProblem = (&'static str, String);
 
 /// A form's field: its name, label, value as typed, and the problems beside it.
 pub struct FormField {

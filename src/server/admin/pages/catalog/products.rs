@@ -12,11 +12,14 @@ use serde_json::{Map, Value};
 use super::super::super::super::AppState;
 use super::super::super::super::error::ApiError;
 use super::super::super::auth::Admin;
+use super::super::super::problems::Say;
 use super::super::super::text::{Lang, Text};
 use super::super::super::{Me, css_version, render};
 use super::words::{self, Words};
-use super::{Change, FormField, Kind, ListQuery, PAGE_ROWS, Paging, UploadForm, owned};
-use crate::import::{self, FieldError};
+use super::{
+    Change, FieldProblem, FormField, Kind, ListQuery, PAGE_ROWS, Paging, UploadForm, owned,
+};
+use crate::import;
 use crate::money;
 use crate::store::catalog::{self, Field, Product, ProductFields, Search};
 use crate::store::tenants::Tenant;
@@ -205,13 +208,13 @@ fn values(p: &ProductFields) -> HashMap<String, String> {
 fn form_fields(
     w: &'static Words,
     values: &HashMap<String, String>,
-    errors: &[FieldError],
+    errors: &[FieldProblem],
 ) -> Vec<FormField> {
     let errors_of = |name: &str| -> Vec<String> {
         errors
             .iter()
-            .filter(|e| e.field == name)
-            .map(|e| e.message.clone())
+            .filter(|(field, _)| *field == name)
+            .map(|(_, sentence)| sentence.clone())
             .collect()
     };
     let value = |name: &str| values.get(name).cloned().unwrap_or_default();
@@ -257,7 +260,7 @@ fn edit_page(
     tenant: &Tenant,
     id: &str,
     values: &HashMap<String, String>,
-    errors: &[FieldError],
+    errors: &[FieldProblem],
 ) -> Result<Response, ApiError> {
     let w = words::of(lang.0);
     let back = format!("/admin/tenants/{}/catalog", tenant.slug);
@@ -294,7 +297,7 @@ pub async fn edit(
 
 /// The form's attributes ("name: value" lines) as a file's other columns, and a problem for
 /// each line that is not one.
-fn attribute_lines(text: &str, w: &'static Words) -> (Vec<(String, String)>, Vec<FieldError>) {
+fn attribute_lines(text: &str, w: &'static Words) -> (Vec<(String, String)>, Vec<FieldProblem>) {
     let (mut pairs, mut problems) = (Vec::new(), Vec::new());
     for (i, line) in text.lines().enumerate() {
         match line.split_once(':') {
@@ -302,10 +305,10 @@ fn attribute_lines(text: &str, w: &'static Words) -> (Vec<(String, String)>, Vec
             Some((k, v)) if !k.trim().is_empty() => {
                 pairs.push((k.trim().to_owned(), v.trim().to_owned()));
             }
-            _ => problems.push(FieldError {
-                field: "attributes",
-                message: format!("{} {}: {}", w.line, i + 1, w.attribute_line),
-            }),
+            _ => problems.push((
+                "attributes",
+                format!("{} {}: {}", w.line, i + 1, w.attribute_line),
+            )),
         }
     }
     (pairs, problems)
@@ -337,10 +340,11 @@ pub async fn save(
         Ok(fields) if errors.is_empty() => fields,
         Ok(_) => return edit_page(lang, &admin, &tenant, &id, &form, &errors),
         Err(problems) => {
-            errors.extend(problems);
+            errors.extend(problems.iter().map(|e| (e.field, e.problem.say(lang.0))));
             return edit_page(lang, &admin, &tenant, &id, &form, &errors);
         }
     };
+    let sku = fields.sku.clone();
     keep_types(&mut fields.attributes, &stored.attributes);
     let (change, public_id) = (Change::new(&tenant, &admin), id.clone());
     let written = state
@@ -355,11 +359,8 @@ pub async fn save(
         Ok(()) => {
             Ok(Redirect::to(&format!("/admin/tenants/{slug}/catalog?saved=true")).into_response())
         }
-        Err(StoreError::Conflict(message)) => {
-            let errors = [FieldError {
-                field: "sku",
-                message,
-            }];
+        Err(StoreError::Conflict(_)) => {
+            let errors = [("sku", (w.sku_taken)(&sku))];
             edit_page(lang, &admin, &tenant, &id, &form, &errors)
         }
         Err(e) => Err(e.into()),
