@@ -139,6 +139,9 @@ impl Engine {
                 None,
             )
             .await?;
+        if done.changed {
+            self.inner.team.forget_estimate(tenant.id);
+        }
         let active = done
             .changed
             .then(|| handoff(HandoffState::Active, Some(operator.name), None));

@@ -27,6 +27,13 @@ pub(super) struct Team {
     estimates: std::sync::Mutex<HashMap<i64, (Instant, Option<u32>)>>,
 }
 
+impl Team {
+    /// A take-over changes the estimate: it is read again next time.
+    pub(super) fn forget_estimate(&self, tenant_id: i64) {
+        lock(&self.estimates).remove(&tenant_id);
+    }
+}
+
 /// A member's open inbox: while it lives, their tenants' team is online.
 pub struct Presence {
     engine: Engine,

@@ -51,6 +51,58 @@ pub async fn member(
     accounts::add(&app.db, member, "test").await.unwrap();
 }
 
+/// A signed-in member's browser (a session opened as a sign-in does): its cookie and token.
+pub struct Member<'a> {
+    pub app: &'a TestApp,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// A member named `name` (their email is the name at shop.example), signed in.
+pub async fn signed<'a>(app: &'a TestApp, name: &str, role: Role, tenants: &[&str]) -> Member<'a> {
+    let member = NewMember {
+        email: format!("{}@shop.example", name.to_lowercase()),
+        name: Some(name.into()),
+        role,
+        tenants: tenants.iter().map(|t| t.to_string()).collect(),
+        password: None,
+    };
+    let user = accounts::add(&app.db, member, "test").await.unwrap();
+    let opened = accounts::open_session(&app.db, user).await.unwrap();
+    Member {
+        app,
+        cookie: format!("__Host-keepstar_admin={}", opened.token),
+        csrf: opened.session.csrf_token,
+    }
+}
+
+impl Member<'_> {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        page(self.app, path, &self.cookie).await
+    }
+
+    /// The page's HTML, which must be there.
+    pub async fn html(&self, path: &str) -> String {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        res.text().await.unwrap()
+    }
+
+    /// A form as the page sends it, with the session's token.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut fields = fields.to_vec();
+        fields.push(("csrf", &self.csrf));
+        browser()
+            .post(format!("{}{path}", self.app.url))
+            .header("cookie", &self.cookie)
+            .header("origin", ADMIN_ORIGIN)
+            .encoded(&fields)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
 /// Signs in with a password; the response as it came.
 pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     browser()

@@ -15,6 +15,7 @@ mod engine;
 mod fake;
 mod hooks;
 mod import;
+mod inbox;
 mod keys;
 mod layers;
 mod limits;
