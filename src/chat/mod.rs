@@ -28,7 +28,6 @@ pub use self::messages::{Incoming, MAX_CLIENT_ID, MAX_HISTORY_PAGE, Posted, Tran
 pub use self::responders::Responders;
 pub use self::session::{Opened, Opening, TeamNow};
 pub use self::stream::Delivery;
-pub use self::team::Presence;
 
 /// Why the engine refused: each maps to one status and `code` at the HTTP edge.
 #[derive(Debug, thiserror::Error)]

@@ -35,7 +35,7 @@ impl Team {
 }
 
 /// A member's open inbox: while it lives, their tenants' team is online.
-pub struct Presence {
+struct Presence {
     engine: Engine,
     tenants: Vec<i64>,
 }
@@ -164,16 +164,6 @@ impl Engine {
             .await?;
         self.inner.publish_row(row);
         Ok(())
-    }
-
-    /// Whether the visitor left an email with the conversation.
-    pub async fn contact_left(&self, conv: &Conversation) -> Result<bool, ChatError> {
-        let (tenant_id, id) = (conv.tenant_id, conv.id);
-        Ok(self
-            .inner
-            .db
-            .read(move |c| inbox::has_contact(c, tenant_id, id))
-            .await?)
     }
 
     /// A note the team keeps on the conversation; the visitor never sees it.

@@ -126,16 +126,6 @@ pub fn set_contact(c: &Connection, tenant_id: i64, id: i64, email: &str) -> Resu
     Ok(())
 }
 
-/// Whether the visitor left an email with the conversation.
-pub fn has_contact(c: &Connection, tenant_id: i64, id: i64) -> Result<bool> {
-    Ok(c.prepare_cached(
-        "SELECT contact_email IS NOT NULL FROM conversations WHERE id = ?1 AND tenant_id = ?2",
-    )?
-    .query_row(params![id, tenant_id], |r| r.get(0))
-    .optional()?
-    .unwrap_or(false))
-}
-
 /// A visitor who has waited for a person longer than their tenant's timeout.
 #[derive(Debug, Clone)]
 pub struct Wait {
