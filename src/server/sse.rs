@@ -20,6 +20,14 @@ use crate::chat::Delivery;
 /// A comment after this much quiet keeps proxies from closing the stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// Where a resumed stream left off: the `Last-Event-ID` header, as `EventSource` sends it.
+pub fn last_event_id(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// One event: its `id` (when it has one), its name, its data one line per `data:` field.
 pub fn frame(id: Option<u64>, name: &str, data: &str) -> Bytes {
     let mut out = BytesMut::with_capacity(data.len() + name.len() + 40);

@@ -268,9 +268,7 @@ pub async fn events(
     handover: Option<Handover>,
 ) -> Result<Response, ApiError> {
     let conv = conversation_of(&state, &session, q.conversation).await?;
-    let last = header_text(&headers, "last-event-id")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .or(q.last_event_id);
+    let last = sse::last_event_id(&headers).or(q.last_event_id);
     let events = state.engine.subscribe(&conv, last).await?;
     Ok(sse::response(events, handover))
 }

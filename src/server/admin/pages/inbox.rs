@@ -110,14 +110,6 @@ pub async fn list(
     })
 }
 
-/// Where a resumed stream left off: `Last-Event-ID`, as `EventSource` sends it.
-fn last_event_id(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
-}
-
 /// The inbox's events for the member's tenants; while it is open, they count as online.
 pub async fn events(
     State(state): State<AppState>,
@@ -128,7 +120,7 @@ pub async fn events(
     let ids = admin.tenants(&state).await?.iter().map(|t| t.id).collect();
     let events = state
         .engine
-        .follow_inbox(ids, last_event_id(&headers))
+        .follow_inbox(ids, sse::last_event_id(&headers))
         .await;
     Ok(sse::response(events, handover))
 }
@@ -144,7 +136,7 @@ pub async fn conversation_events(
     let (_, conv) = admin.conversation(&state, &public_id).await?;
     let events = state
         .engine
-        .subscribe(&conv, last_event_id(&headers))
+        .subscribe(&conv, sse::last_event_id(&headers))
         .await?;
     Ok(sse::response(events, handover))
 }
